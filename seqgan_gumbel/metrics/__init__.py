@@ -1,0 +1,1 @@
+"""Text-generation metrics (pure Python/numpy, no TensorFlow)."""
