@@ -1,0 +1,260 @@
+"""The command line: ``seqgan-gumbel train|generate|evaluate`` (also ``python -m seqgan_gumbel``).
+
+Heavy imports (TensorFlow) happen inside the commands that need them, so
+`evaluate` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+from seqgan_gumbel import __version__
+from seqgan_gumbel.config import LOSSES, SCHEDULES, Config
+from seqgan_gumbel.errors import UserInputError
+
+PROG = "seqgan-gumbel"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+_positive_int.__name__ = "positive integer"
+_non_negative_int.__name__ = "non-negative integer"
+_positive_float.__name__ = "positive number"
+
+# Flag -> (config section, field). Defaults shown in --help come from Config().
+_TRAIN_FLAGS = {
+    "corpus": ("data", "corpus"),
+    "test": ("data", "test"),
+    "level": ("data", "level"),
+    "lowercase": ("data", "lowercase"),
+    "max_length": ("data", "max_length"),
+    "seed": ("training", "seed"),
+    "batch_size": ("training", "batch_size"),
+    "pretrain_epochs": ("training", "pretrain_epochs"),
+    "adversarial_steps": ("training", "adversarial_steps"),
+    "beta_max": ("training", "beta_max"),
+    "schedule": ("training", "schedule"),
+    "loss": ("training", "loss"),
+}
+
+
+def _default(section: str, name: str):
+    return getattr(getattr(Config(), section), name)
+
+
+def _add_train_parser(commands) -> None:
+    p = commands.add_parser(
+        "train",
+        help="train a GAN on a corpus",
+        description="MLE pretraining, then adversarial training with the Gumbel-softmax; "
+        "writes a run directory and prints samples and a BLEU report.",
+        formatter_class=_Formatter,
+    )
+    data = p.add_argument_group("data")
+    data.add_argument("--corpus", metavar="FILE", help="training corpus, one sentence a line (UTF-8)", default=None)
+    data.add_argument("--test", metavar="FILE", help="held-out sentences: BLEU references and NLL_test", default=None)
+    data.add_argument("--level", choices=("word", "char"), default=None, help=f"token level (default: {_default('data', 'level')})")
+    data.add_argument("--lowercase", action="store_true", default=None, help="lower-case the text")
+    data.add_argument("--max-length", type=_positive_int, default=None, help=f"most tokens per sentence (default: {_default('data', 'max_length')})")
+    tr = p.add_argument_group("training")
+    tr.add_argument("--out", metavar="RUN_DIR", required=True, help="new run directory")
+    tr.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    tr.add_argument("--seed", type=int, default=None, help=f"random seed (default: {_default('training', 'seed')})")
+    tr.add_argument("--batch-size", type=_positive_int, default=None, help=f"(default: {_default('training', 'batch_size')})")
+    tr.add_argument("--pretrain-epochs", type=_non_negative_int, default=None, help=f"MLE epochs (default: {_default('training', 'pretrain_epochs')})")
+    tr.add_argument("--adversarial-steps", type=_positive_int, default=None, help=f"adversarial iterations (default: {_default('training', 'adversarial_steps')})")
+    tr.add_argument("--beta-max", type=_positive_float, default=None, help=f"final inverse temperature 1/tau (default: {_default('training', 'beta_max')})")
+    tr.add_argument("--schedule", choices=SCHEDULES, default=None, help=f"temperature schedule (default: {_default('training', 'schedule')})")
+    tr.add_argument("--loss", choices=LOSSES, default=None, help=f"GAN loss (default: {_default('training', 'loss')})")
+    cfg = p.add_argument_group("configuration")
+    cfg.add_argument("--config", metavar="FILE", help="JSON config file (flags and --set override it)")
+    cfg.add_argument(
+        "--set", metavar="KEY=VALUE", action="append", default=[],
+        help="override one setting, e.g. --set training.discriminator_steps=5 (VALUE is JSON, else a string)",
+    )
+    cfg.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(handler=_train)
+
+
+def _add_generate_parser(commands) -> None:
+    p = commands.add_parser(
+        "generate", help="sample sentences from a trained run", formatter_class=_Formatter,
+        description="Prints detokenized sentences, one a line.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by train")
+    p.add_argument("--num", type=_positive_int, default=10, help="number of sentences")
+    p.add_argument("--temperature", type=_positive_float, default=1.0, help="softmax temperature")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh randomness)")
+    p.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    p.add_argument("--mle", action="store_true", help="sample the MLE-pretrained generator instead")
+    p.set_defaults(handler=_generate)
+
+
+def _add_evaluate_parser(commands) -> None:
+    p = commands.add_parser(
+        "evaluate", help="BLEU of samples against references", formatter_class=_Formatter,
+        description="BLEU-n by the Texygen/RelGAN protocol: every sample scored with nltk's sentence BLEU "
+        "(smoothing method1) against ALL references, averaged; computed exactly, in seconds.",
+    )
+    p.add_argument("--samples", metavar="FILE", required=True, help="generated sentences, one a line")
+    p.add_argument("--references", metavar="FILE", required=True, help="reference sentences, one a line")
+    p.add_argument("--n", type=_positive_int, nargs="+", default=[2, 3, 4, 5], help="BLEU orders")
+    p.add_argument("--tokenize", choices=("word", "char", "none"), default="word",
+                   help="word: nltk word tokens; char: characters; none: whitespace-separated tokens as they are")
+    p.add_argument("--lowercase", action="store_true", help="lower-case both sides first")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_evaluate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = _Parser(prog=PROG, description="Gumbel-softmax GANs for text.", formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _add_train_parser(commands)
+    _add_generate_parser(commands)
+    _add_evaluate_parser(commands)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The run config: defaults, then --config FILE, then --set, then flags."""
+    config = Config.load(args.config) if args.config else Config()
+    for item in args.set:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise UserInputError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        config.set(key.strip(), value, source=f"--set {item}")
+    for flag, (section, name) in _TRAIN_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(getattr(config, section), name, value)
+    return config.validate()
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _train(args) -> int:
+    config = config_from_args(args)
+    _quiet_tensorflow()
+    from seqgan_gumbel.training.run import train
+
+    log = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    result = train(config, args.out, overwrite=args.overwrite, log=log, verbose=0 if args.quiet else 2)
+    print(format_report(result.metrics, result.samples[:10], result.run_dir))
+    return 0
+
+
+def format_report(metrics: dict, samples: list[str], run_dir: Path) -> str:
+    """The human-readable end-of-training report."""
+    lines = [f"Run directory: {run_dir}", "", "Samples:"]
+    lines += [f"  {s}" for s in samples]
+    lines += ["", f"BLEU against the {metrics['references']} sentences ({metrics['num_samples']} samples, "
+              f"{metrics['num_references']} references):"]
+    lines.append("  " + "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items()))
+    if "nll_test" in metrics:
+        lines.append(f"  NLL_test: {metrics['nll_test']:.3f} nats/token")
+    lines.append(f"  {metrics['bleu_signature']}")
+    return "\n".join(lines)
+
+
+def _generate(args) -> int:
+    _quiet_tensorflow()
+    from seqgan_gumbel.generation import generate
+    from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE
+
+    if args.output and Path(args.output).is_dir():
+        raise UserInputError(f"{args.output}: is a directory, expected an output file")
+    model = MLE_GENERATOR_FILE if args.mle else GENERATOR_FILE
+    sentences = generate(args.run_dir, args.num, args.temperature, args.seed, model=model)
+    text = "".join(s + "\n" for s in sentences)
+    if args.output:
+        from seqgan_gumbel.fileio import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from seqgan_gumbel.evaluation import evaluate_files
+
+    result = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase)
+    if args.json:
+        print(json.dumps({
+            "bleu": {str(n): v for n, v in result.scores.items()},
+            "num_samples": result.num_samples,
+            "num_references": result.num_references,
+            "signature": result.signature,
+        }))
+    else:
+        print(f"{'metric':<8} {'score':>7}")
+        for n, v in result.scores.items():
+            print(f"{'BLEU-' + str(n):<8} {v:>7.4f}")
+        print(f"samples: {result.num_samples}, references: {result.num_references}")
+        print(result.signature)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status.
+
+    Bad input (UserInputError) is one line on stderr and status 2.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserInputError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""The run configuration: nested dataclasses, validated, saved as JSON.
+
+Each component owns its defaults here; nothing reads a global configuration at
+import time. The configuration is plain data, so a run directory's config.json
+is read with `json` and never evaluated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seqgan_gumbel.errors import UserInputError
+
+CONFIG_FORMAT_VERSION = 1
+from seqgan_gumbel.schedules import SCHEDULES
+LOSSES = ("standard", "rsgan", "hinge", "lsgan")
+LONG_SENTENCE_POLICIES = ("drop", "truncate")
+TOKENIZER_LEVELS = ("word", "char")
+
+
+@dataclass
+class DataConfig:
+    """How the corpus is read and tokenized.
+
+    Attributes:
+        corpus: the training corpus, one sentence a line.
+        test: the held-out corpus for BLEU and NLL_test (optional).
+        level: "word" or "char" tokens.
+        lowercase: lower-case sentences before tokenizing.
+        min_frequency: rarer tokens become UNK.
+        max_vocab_size: the most ids, special tokens included (0: no limit).
+        max_length: the most tokens a sentence may have (EOS not counted).
+        long_sentences: "drop" or "truncate" sentences longer than max_length.
+    """
+
+    corpus: str = ""
+    test: str = ""
+    level: str = "word"
+    lowercase: bool = False
+    min_frequency: int = 1
+    max_vocab_size: int = 0
+    max_length: int = 20
+    long_sentences: str = "drop"
+
+
+@dataclass
+class GeneratorConfig:
+    """The LSTM generator.
+
+    Attributes:
+        embedding_dim: token embedding size.
+        hidden_dim: LSTM state size.
+        soft_feedback: feed the relaxed one-hot's embedding y @ E back as the
+            next input during adversarial training (fully differentiable
+            path) instead of the sampled token's embedding (RelGAN).
+    """
+
+    embedding_dim: int = 64
+    hidden_dim: int = 128
+    soft_feedback: bool = False
+
+
+@dataclass
+class DiscriminatorConfig:
+    """The CNN discriminator.
+
+    Attributes:
+        embedding_dim: token embedding size (relaxed one-hots are embedded as y @ E).
+        filter_sizes: convolution widths.
+        num_filters: filters per width.
+        dropout: dropout rate before the output layer.
+    """
+
+    embedding_dim: int = 64
+    filter_sizes: list[int] = field(default_factory=lambda: [2, 3, 4, 5])
+    num_filters: int = 64
+    dropout: float = 0.25
+
+
+@dataclass
+class TrainingConfig:
+    """Pretraining, adversarial training and the Gumbel-softmax temperature.
+
+    Attributes:
+        seed: seeds Python, numpy and TensorFlow.
+        batch_size: sentences per batch.
+        pretrain_epochs: MLE epochs over the corpus.
+        pretrain_learning_rate: Adam learning rate for MLE.
+        adversarial_steps: adversarial iterations (one generator step each).
+        generator_learning_rate: Adam learning rate of the generator (adversarial).
+        discriminator_learning_rate: Adam learning rate of the discriminator.
+        discriminator_steps: discriminator steps per generator step.
+        grad_clip: global gradient-norm clip for both networks (0: none).
+        loss: GAN loss name.
+        schedule: inverse-temperature schedule name.
+        beta_max: the inverse temperature 1/tau that the schedule reaches.
+        straight_through: send hard one-hots to the discriminator, soft gradients back.
+        sample_every: write samples every this many adversarial steps (0: never).
+        checkpoint_every: save weights every this many adversarial steps (0: only at the end).
+        keep_checkpoints: how many adversarial checkpoints to keep.
+        num_eval_samples: sentences generated for the final BLEU report.
+    """
+
+    seed: int = 1234
+    batch_size: int = 64
+    pretrain_epochs: int = 8
+    pretrain_learning_rate: float = 1e-2
+    adversarial_steps: int = 150
+    generator_learning_rate: float = 1e-4
+    discriminator_learning_rate: float = 1e-4
+    discriminator_steps: int = 3
+    grad_clip: float = 5.0
+    loss: str = "rsgan"
+    schedule: str = "exp"
+    beta_max: float = 100.0
+    straight_through: bool = False
+    sample_every: int = 50
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 3
+    num_eval_samples: int = 1000
+
+
+@dataclass
+class Config:
+    """Everything a run needs; saved as config.json in the run directory."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    version: int = CONFIG_FORMAT_VERSION
+
+    def validate(self) -> "Config":
+        """Checks every setting.
+
+        Returns:
+            self, for chaining.
+
+        Raises:
+            UserInputError: a setting is out of range or an unknown name.
+        """
+        d, g, disc, t = self.data, self.generator, self.discriminator, self.training
+        _choice("data.level", d.level, TOKENIZER_LEVELS)
+        _choice("data.long_sentences", d.long_sentences, LONG_SENTENCE_POLICIES)
+        _choice("training.loss", t.loss, LOSSES)
+        _choice("training.schedule", t.schedule, SCHEDULES)
+        for name, value in [
+            ("data.max_length", d.max_length),
+            ("data.min_frequency", d.min_frequency),
+            ("generator.embedding_dim", g.embedding_dim),
+            ("generator.hidden_dim", g.hidden_dim),
+            ("discriminator.embedding_dim", disc.embedding_dim),
+            ("discriminator.num_filters", disc.num_filters),
+            ("training.batch_size", t.batch_size),
+            ("training.adversarial_steps", t.adversarial_steps),
+            ("training.discriminator_steps", t.discriminator_steps),
+            ("training.keep_checkpoints", t.keep_checkpoints),
+            ("training.num_eval_samples", t.num_eval_samples),
+        ]:
+            _positive(name, value)
+        for name, value in [
+            ("data.max_vocab_size", d.max_vocab_size),
+            ("training.pretrain_epochs", t.pretrain_epochs),
+            ("training.sample_every", t.sample_every),
+            ("training.checkpoint_every", t.checkpoint_every),
+            ("training.grad_clip", t.grad_clip),
+        ]:
+            if value < 0:
+                raise UserInputError(f"{name} must be >= 0, got {value}")
+        for name, value in [
+            ("training.pretrain_learning_rate", t.pretrain_learning_rate),
+            ("training.generator_learning_rate", t.generator_learning_rate),
+            ("training.discriminator_learning_rate", t.discriminator_learning_rate),
+            ("training.beta_max", t.beta_max),
+        ]:
+            if not value > 0:
+                raise UserInputError(f"{name} must be > 0, got {value}")
+        if not disc.filter_sizes or any(w < 1 for w in disc.filter_sizes):
+            raise UserInputError(f"discriminator.filter_sizes must be positive widths, got {disc.filter_sizes}")
+        if max(disc.filter_sizes) > d.max_length + 1:
+            raise UserInputError(
+                f"data.max_length + 1 = {d.max_length + 1} is shorter than the widest "
+                f"discriminator filter ({max(disc.filter_sizes)})"
+            )
+        if not 0 <= disc.dropout < 1:
+            raise UserInputError(f"discriminator.dropout must be in [0, 1), got {disc.dropout}")
+        if 0 < d.max_vocab_size < 5:
+            raise UserInputError("data.max_vocab_size must be 0 (no limit) or at least 5")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> "Config":
+        """Builds a config from plain data, rejecting unknown keys and wrong types.
+
+        Args:
+            data: nested dictionaries as written by `to_dict`.
+            source: names the origin in error messages (a file name).
+
+        Returns:
+            The validated config.
+
+        Raises:
+            UserInputError: unknown key, wrong type, unsupported version or bad value.
+        """
+        if not isinstance(data, dict):
+            raise UserInputError(f"{source}: a config must be a JSON object")
+        version = data.get("version", CONFIG_FORMAT_VERSION)
+        if version != CONFIG_FORMAT_VERSION:
+            raise UserInputError(
+                f"{source}: config version {version!r} is not supported (this is version {CONFIG_FORMAT_VERSION})"
+            )
+        sections = {f.name: f for f in dataclasses.fields(cls) if f.name != "version"}
+        unknown = sorted(set(data) - set(sections) - {"version"})
+        if unknown:
+            raise UserInputError(f"{source}: unknown config section(s) {unknown}; valid: {sorted(sections)}")
+        config = cls()
+        for name, section_data in data.items():
+            if name == "version":
+                continue
+            if not isinstance(section_data, dict):
+                raise UserInputError(f"{source}: config section {name!r} must be an object")
+            section = getattr(config, name)
+            for key, value in section_data.items():
+                _set_field(section, name, key, value, source)
+        try:
+            return config.validate()
+        except UserInputError as exc:
+            raise UserInputError(f"{source}: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Config":
+        """Reads a config.json.
+
+        Raises:
+            UserInputError: missing, unreadable or invalid file.
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserInputError(f"{path}: config file not found") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserInputError(f"{path}: not a readable JSON config ({exc})") from None
+        return cls.from_dict(data, source=str(path))
+
+    def set(self, dotted_key: str, value: Any, source: str = "setting") -> None:
+        """Sets one field by its dotted name, e.g. ``training.beta_max``."""
+        section_name, _, key = dotted_key.partition(".")
+        if section_name not in {f.name for f in dataclasses.fields(self)} or section_name == "version" or not key:
+            raise UserInputError(f"{source}: unknown setting {dotted_key!r}")
+        _set_field(getattr(self, section_name), section_name, key, value, source)
+
+
+def _set_field(section: Any, section_name: str, key: str, value: Any, source: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    if key not in fields:
+        raise UserInputError(
+            f"{source}: unknown setting '{section_name}.{key}'; valid: {', '.join(sorted(fields))}"
+        )
+    expected = type(getattr(type(section)(), key))
+    ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if expected is list:
+        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if not ok:
+        raise UserInputError(
+            f"{source}: '{section_name}.{key}' must be of type {expected.__name__}, got {value!r}"
+        )
+    setattr(section, key, value)
+
+
+def _choice(name: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise UserInputError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
+
+
+def _positive(name: str, value: int) -> None:
+    if value <= 0:
+        raise UserInputError(f"{name} must be positive, got {value}")

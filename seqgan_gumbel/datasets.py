@@ -1,0 +1,51 @@
+"""tf.data pipelines over encoded corpora (arrays from `seqgan_gumbel.corpus`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+def mle_batches(ids: np.ndarray, batch_size: int, seed: int, shuffle: bool = True) -> tf.data.Dataset:
+    """Batches of whole sentences for teacher-forced training or evaluation.
+
+    Args:
+        ids: (sentences, length) int32 array.
+        batch_size: sentences per batch; the last partial batch is kept only
+            when not shuffling (evaluation must see every sentence).
+        seed: shuffle seed; reshuffled every epoch.
+        shuffle: shuffle (training) or keep order (evaluation).
+
+    Returns:
+        A dataset of (batch, length) int32 tensors.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(ids)
+    if shuffle:
+        dataset = dataset.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size, drop_remainder=shuffle).prefetch(tf.data.AUTOTUNE)
+
+
+def adversarial_batches(ids: np.ndarray, batch_size: int, discriminator_steps: int, seed: int) -> tf.data.Dataset:
+    """An endless stream of real batches for adversarial iterations.
+
+    Each element holds one fresh real batch per discriminator step, shape
+    (discriminator_steps, batch_size, length); the generator step reuses the
+    last of them (RSGAN's generator loss needs real logits too).
+
+    Args:
+        ids: (sentences, length) int32 array.
+        batch_size: sentences per batch.
+        discriminator_steps: real batches per element.
+        seed: shuffle seed.
+
+    Returns:
+        The dataset.
+    """
+    return (
+        tf.data.Dataset.from_tensor_slices(ids)
+        .shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch_size, drop_remainder=True)
+        .batch(discriminator_steps, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -1,0 +1,152 @@
+"""The LSTM generator: teacher-forced logits for MLE, autoregressive sampling."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from seqgan_gumbel.gumbel import gumbel_noise, gumbel_softmax
+from seqgan_gumbel.tokenizer import BOS_ID, EOS_ID, PAD_ID
+
+
+@keras.saving.register_keras_serializable(package="seqgan_gumbel")
+class LSTMGenerator(keras.Model):
+    """An LSTM language model over token ids.
+
+    Args:
+        vocab_size: number of token ids.
+        sequence_length: tokens generated per sentence (the corpus's maximum
+            length plus one for EOS).
+        embedding_dim: token embedding size.
+        hidden_dim: LSTM state size.
+        soft_feedback: during relaxed sampling, feed y @ E (the relaxed
+            one-hot's embedding) back as the next input instead of the sampled
+            token's embedding.
+
+    Call arguments:
+        inputs: (batch, time) int ids, BOS first (teacher forcing).
+
+    Returns from call:
+        (batch, time, vocab_size) next-token logits.
+
+    Example:
+        >>> g = LSTMGenerator(vocab_size=100, sequence_length=12)
+        >>> ids = g.generate(8)                       # (8, 12) int32
+        >>> y, ids = g.sample_relaxed(8, temperature=0.5)  # y: (8, 12, 100)
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        sequence_length: int,
+        embedding_dim: int = 64,
+        hidden_dim: int = 128,
+        soft_feedback: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.sequence_length = sequence_length
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.soft_feedback = soft_feedback
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.lstm = keras.layers.LSTM(hidden_dim, return_sequences=True, name="lstm")
+        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
+        self.build((None, sequence_length))
+
+    def build(self, input_shape):
+        batch, time = input_shape
+        self.embedding.build((batch, time))
+        self.lstm.build((batch, time, self.embedding_dim))
+        self.output_projection.build((batch, time, self.hidden_dim))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        return self.output_projection(self.lstm(self.embedding(inputs), training=training))
+
+    def _step(self, inputs_embedded, states):
+        hidden, states = self.lstm.cell(inputs_embedded, states)
+        return self.output_projection(hidden), states
+
+    def _initial(self, batch_size):
+        zeros = tf.zeros((batch_size, self.hidden_dim))
+        start = tf.fill((batch_size,), BOS_ID)
+        return self.embedding(start), [zeros, zeros]
+
+    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False):
+        """Samples sentences as relaxed one-hots (the differentiable path).
+
+        Each token is argmax(logits + g) (an exact sample of softmax(logits));
+        its relaxed one-hot is softmax((logits + g) / temperature). After the
+        first EOS every position becomes PAD in both outputs, as in the real
+        data, so the discriminator cannot tell them apart by what follows EOS.
+
+        Args:
+            batch_size: sentences to sample (a Python int).
+            temperature: tau > 0, a float or scalar tensor.
+            seed: optional stateless seed (shape [2] int32 tensor) for the noise.
+            hard: straight-through one-hots (hard forward, soft gradient).
+
+        Returns:
+            (one_hots, token_ids): (batch, time, vocab) floats and (batch, time) int32.
+        """
+        inputs, states = self._initial(batch_size)
+        alive = tf.ones((batch_size,), tf.bool)
+        pad_row = tf.one_hot(PAD_ID, self.vocab_size)
+        one_hots, token_ids = [], []
+        for t in range(self.sequence_length):
+            logits, states = self._step(inputs, states)
+            noise = _noise(tf.shape(logits), seed, t)
+            y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
+            keep = tf.cast(alive, y.dtype)[:, None]
+            one_hots.append(y * keep + pad_row * (1.0 - keep))
+            token_ids.append(tf.where(alive, tokens, PAD_ID))
+            alive = tf.logical_and(alive, tokens != EOS_ID)
+            if self.soft_feedback:
+                inputs = tf.matmul(y, self.embedding.embeddings)
+            else:
+                inputs = self.embedding(tokens)
+        return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)
+
+    def generate(self, batch_size: int, temperature=1.0, seed=None):
+        """Samples sentences token by token from softmax(logits / temperature).
+
+        Args:
+            batch_size: sentences to sample.
+            temperature: softmax temperature (1.0 samples the model itself).
+            seed: optional stateless seed (shape [2] int32 tensor).
+
+        Returns:
+            (batch, time) int32 ids; PAD after the first EOS.
+        """
+        inputs, states = self._initial(batch_size)
+        alive = tf.ones((batch_size,), tf.bool)
+        token_ids = []
+        for t in range(self.sequence_length):
+            logits, states = self._step(inputs, states)
+            # Sampling argmax(logits / T + g) is sampling softmax(logits / T).
+            noise = _noise(tf.shape(logits), seed, t)
+            tokens = tf.argmax(logits / temperature + noise, axis=-1, output_type=tf.int32)
+            token_ids.append(tf.where(alive, tokens, PAD_ID))
+            alive = tf.logical_and(alive, tokens != EOS_ID)
+            inputs = self.embedding(tokens)
+        return tf.stack(token_ids, axis=1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocab_size=self.vocab_size,
+            sequence_length=self.sequence_length,
+            embedding_dim=self.embedding_dim,
+            hidden_dim=self.hidden_dim,
+            soft_feedback=self.soft_feedback,
+        )
+        return config
+
+
+def _noise(shape, seed, step):
+    if seed is None:
+        return gumbel_noise(shape)
+    # A distinct stateless seed per time step, derived from the call's seed.
+    return gumbel_noise(shape, seed=tf.random.experimental.stateless_fold_in(seed, step))

@@ -1,0 +1,46 @@
+"""Small layers shared by the models."""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="seqgan_gumbel")
+class Highway(keras.layers.Layer):
+    """A highway layer: t * relu(W x + b) + (1 - t) * x, t = sigmoid(W_t x + b_t).
+
+    Args:
+        transform_bias: initial bias of the gate; negative values start the
+            layer close to the identity (Srivastava et al. 2015).
+
+    Call arguments:
+        inputs: (batch, features) floats.
+
+    Returns from call:
+        (batch, features) floats.
+    """
+
+    def __init__(self, transform_bias: float = -2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.transform_bias = transform_bias
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.transform = keras.layers.Dense(features, activation="relu", name="transform")
+        self.gate = keras.layers.Dense(
+            features,
+            activation="sigmoid",
+            bias_initializer=keras.initializers.Constant(self.transform_bias),
+            name="gate",
+        )
+        self.transform.build(input_shape)
+        self.gate.build(input_shape)
+
+    def call(self, inputs):
+        gate = self.gate(inputs)
+        return gate * self.transform(inputs) + (1.0 - gate) * inputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(transform_bias=self.transform_bias)
+        return config

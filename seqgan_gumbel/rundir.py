@@ -1,0 +1,137 @@
+"""The run directory: where a run's config, vocabulary, models and samples live.
+
+Layout (every file written atomically):
+    config.json             the resolved configuration
+    vocab.json              the tokenizer and its vocabulary
+    corpus_stats.json       what encoding did to the corpora
+    generator_mle.keras     the generator after MLE pretraining
+    generator.keras         the generator after adversarial training
+    discriminator.keras     the discriminator after adversarial training
+    checkpoints/            periodic adversarial checkpoints (weights + step)
+    samples/                sentences sampled during training
+    metrics.json            the final report (BLEU, NLL)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from seqgan_gumbel.config import Config
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.fileio import atomic_path, atomic_write_text
+from seqgan_gumbel.tokenizer import Tokenizer
+
+CONFIG_FILE = "config.json"
+VOCAB_FILE = "vocab.json"
+GENERATOR_FILE = "generator.keras"
+MLE_GENERATOR_FILE = "generator_mle.keras"
+DISCRIMINATOR_FILE = "discriminator.keras"
+METRICS_FILE = "metrics.json"
+CORPUS_STATS_FILE = "corpus_stats.json"
+
+
+class RunDirectory:
+    """Paths and safe reading/writing of one run's files.
+
+    Args:
+        path: the run directory.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        """A path inside the run directory; names that would escape it are refused."""
+        resolved = (self.path / name).resolve()
+        if self.path.resolve() not in resolved.parents:
+            raise UserInputError(f"{self.path}: {name!r} points outside the run directory")
+        return self.path / name
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples"
+
+    def create(self, overwrite: bool = False) -> None:
+        """Creates the directory for a new run.
+
+        Args:
+            overwrite: replace an existing run directory's contents.
+
+        Raises:
+            UserInputError: the path exists (and is not empty) without
+                `overwrite`, or is a file.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise UserInputError(f"{self.path}: exists and is not a directory")
+        if self.path.exists() and any(self.path.iterdir()):
+            if not overwrite:
+                raise UserInputError(
+                    f"{self.path}: run directory already exists and is not empty "
+                    f"(choose another --out, or pass --overwrite to replace it)"
+                )
+            if not (self.path / CONFIG_FILE).exists():
+                raise UserInputError(
+                    f"{self.path}: --overwrite refused: the directory is not empty and is not a run directory"
+                )
+            shutil.rmtree(self.path)
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.samples.mkdir(parents=True, exist_ok=True)
+
+    def require_run(self) -> None:
+        """Raises UserInputError unless this is an existing run directory."""
+        if not self.path.exists():
+            raise UserInputError(f"{self.path}: run directory not found")
+        if not self.path.is_dir():
+            raise UserInputError(f"{self.path}: not a directory")
+        if not (self.path / CONFIG_FILE).exists():
+            raise UserInputError(f"{self.path}: not a run directory (no {CONFIG_FILE})")
+
+    def write_json(self, name: str, data) -> None:
+        atomic_write_text(self.file(name), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def write_lines(self, name: str, lines: list[str]) -> None:
+        atomic_write_text(self.file(name), "".join(line + "\n" for line in lines))
+
+    def save_config(self, config: Config) -> None:
+        atomic_write_text(self.file(CONFIG_FILE), config.to_json())
+
+    def load_config(self) -> Config:
+        self.require_run()
+        return Config.load(self.file(CONFIG_FILE))
+
+    def save_tokenizer(self, tokenizer: Tokenizer) -> None:
+        tokenizer.save(self.file(VOCAB_FILE))
+
+    def load_tokenizer(self) -> Tokenizer:
+        self.require_run()
+        return Tokenizer.load(self.file(VOCAB_FILE))
+
+    def save_model(self, model, name: str) -> None:
+        """Saves a Keras model in Keras format, atomically."""
+        with atomic_path(self.file(name), suffix=".keras") as tmp:
+            model.save(tmp)
+
+    def load_model(self, name: str):
+        """Loads a Keras model of this package in safe mode (no arbitrary code).
+
+        Raises:
+            UserInputError: missing, truncated or corrupted model file.
+        """
+        import keras
+
+        import seqgan_gumbel.models  # noqa: F401  (registers the model classes)
+
+        path = self.file(name)
+        if not path.exists():
+            raise UserInputError(f"{path}: model file not found (did training finish?)")
+        try:
+            return keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as exc:  # Keras raises many types for damaged files.
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserInputError(f"{path}: cannot load the model: corrupted or truncated file ({first_line})") from None

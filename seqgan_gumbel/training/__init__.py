@@ -1,0 +1,1 @@
+"""Training: MLE pretraining, adversarial training, callbacks, and whole runs."""

@@ -1,0 +1,108 @@
+"""Adversarial training with Gumbel-softmax relaxed samples, as a keras.Model."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from seqgan_gumbel.losses import get_gan_loss
+
+
+class GumbelGAN(keras.Model):
+    """A generator and a discriminator trained against each other.
+
+    One `train_step` is one adversarial iteration: `discriminator_steps`
+    discriminator updates on fresh real batches and detached generator samples,
+    then one generator update whose gradient flows from the discriminator
+    through the relaxed one-hots into the generator. The inverse temperature
+    beta = 1/tau lives in a variable that a `TemperatureSchedule` callback sets
+    before each step; the step counter is a variable too, so checkpoints
+    carry both.
+
+    Args:
+        generator: an `LSTMGenerator` (or any model with `sample_relaxed`).
+        discriminator: maps ids or (relaxed) one-hots to logits.
+        seed: base of the per-step stateless noise seeds, so that a run is
+            reproducible and a resumed run draws the same noise.
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.seed = seed
+        self.inverse_temperature = keras.Variable(1.0, trainable=False, name="inverse_temperature")
+        self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="adversarial_step")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+
+    def compile(
+        self,
+        generator_optimizer: keras.optimizers.Optimizer,
+        discriminator_optimizer: keras.optimizers.Optimizer,
+        loss: str = "rsgan",
+        discriminator_steps: int = 5,
+        straight_through: bool = False,
+        **kwargs,
+    ):
+        """Configures the adversarial game.
+
+        Args:
+            generator_optimizer: updates the generator (gradient clipping is
+                the optimizer's `global_clipnorm`).
+            discriminator_optimizer: updates the discriminator.
+            loss: a name from `seqgan_gumbel.losses.GAN_LOSSES`.
+            discriminator_steps: discriminator updates per generator update;
+                each data element must hold that many real batches.
+            straight_through: hard one-hots forward, soft gradients back.
+        """
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.loss_name = loss
+        self.gan_loss = get_gan_loss(loss)
+        self.discriminator_steps = discriminator_steps
+        self.straight_through = straight_through
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def call(self, inputs, training=False):
+        return self.discriminator(inputs, training=training)
+
+    def _seed(self, substream: int):
+        # Seeds derive from the step counter, so a resumed run draws the same noise.
+        step_seed = tf.stack([tf.constant(self.seed % 2**31, tf.int32), tf.cast(self.step_counter.value, tf.int32)])
+        return tf.random.experimental.stateless_fold_in(step_seed, substream)
+
+    def train_step(self, real_batches):
+        # real_batches: (discriminator_steps, batch, time) int ids.
+        batch_size = real_batches.shape[1]
+        temperature = 1.0 / self.inverse_temperature
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        for k in range(self.discriminator_steps):
+            # Detached samples: the discriminator's update needs no gradient
+            # through the generator, so sampling is recorded on no tape.
+            fake, _ = self.generator.sample_relaxed(
+                batch_size, temperature, seed=self._seed(k), hard=self.straight_through
+            )
+            with tf.GradientTape() as tape:
+                real_logits = self.discriminator(real_batches[k], training=True)
+                fake_logits = self.discriminator(fake, training=True)
+                d_loss, _ = self.gan_loss(real_logits, fake_logits)
+            self.discriminator_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+        with tf.GradientTape() as tape:
+            fake, _ = self.generator.sample_relaxed(
+                batch_size, temperature, seed=self._seed(self.discriminator_steps), hard=self.straight_through
+            )
+            real_logits = self.discriminator(real_batches[-1], training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            _, g_loss = self.gan_loss(real_logits, fake_logits)
+        self.generator_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+        self.step_counter.assign_add(1)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
+                "beta": self.inverse_temperature.value}

@@ -1,0 +1,250 @@
+"""A whole training run: data, MLE pretraining, adversarial training, report."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqgan_gumbel import __version__
+from seqgan_gumbel.config import Config
+from seqgan_gumbel.corpus import encode_sentences, load_corpus, read_lines
+from seqgan_gumbel.datasets import adversarial_batches, mle_batches
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.generation import decode_all, sample_ids
+from seqgan_gumbel.metrics.bleu import bleu
+from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
+from seqgan_gumbel.rundir import (
+    CORPUS_STATS_FILE,
+    DISCRIMINATOR_FILE,
+    GENERATOR_FILE,
+    METRICS_FILE,
+    MLE_GENERATOR_FILE,
+    RunDirectory,
+)
+from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.training.adversarial import GumbelGAN
+from seqgan_gumbel.training.callbacks import AdversarialCheckpoint, SampleWriter, TemperatureSchedule
+from seqgan_gumbel.training.mle import MLETrainer
+
+BLEU_ORDERS = (2, 3, 4, 5)
+
+
+@dataclass
+class RunResult:
+    """What a finished run reports (also saved as metrics.json)."""
+
+    run_dir: Path
+    metrics: dict
+    samples: list[str] = field(default_factory=list)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_generator(config: Config, vocab_size: int) -> LSTMGenerator:
+    """The generator a config describes."""
+    g = config.generator
+    return LSTMGenerator(
+        vocab_size=vocab_size,
+        sequence_length=config.data.max_length + 1,
+        embedding_dim=g.embedding_dim,
+        hidden_dim=g.hidden_dim,
+        soft_feedback=g.soft_feedback,
+    )
+
+
+def build_discriminator(config: Config, vocab_size: int) -> CNNDiscriminator:
+    """The discriminator a config describes."""
+    d = config.discriminator
+    return CNNDiscriminator(
+        vocab_size=vocab_size,
+        sequence_length=config.data.max_length + 1,
+        embedding_dim=d.embedding_dim,
+        filter_sizes=d.filter_sizes,
+        num_filters=d.num_filters,
+        dropout=d.dropout,
+    )
+
+
+def _optimizer(learning_rate: float, clip: float) -> keras.optimizers.Optimizer:
+    return keras.optimizers.Adam(learning_rate, global_clipnorm=clip or None)
+
+
+def train(
+    config: Config,
+    run_dir: str | Path,
+    overwrite: bool = False,
+    log: Callable[[str], None] = _log,
+    verbose: int = 2,
+) -> RunResult:
+    """Trains a Gumbel-softmax GAN on a corpus, end to end.
+
+    Reads and checks every input before the run directory is touched, then:
+    MLE pretraining (the result kept as generator_mle.keras), adversarial
+    training with the annealed temperature (checkpoints and samples written
+    on the way), the final generator and discriminator in Keras format, and a
+    report: samples, BLEU-2..5 against the test corpus (or the training
+    corpus when there is none) and the per-token NLL of the test corpus.
+
+    Args:
+        config: the run's settings (`config.data.corpus` is required).
+        run_dir: the new run directory.
+        overwrite: replace an existing run directory.
+        log: receives progress messages.
+        verbose: Keras progress: 0 silent, 1 progress bar, 2 a line per epoch.
+
+    Returns:
+        The run's directory, final metrics and samples.
+
+    Raises:
+        UserInputError: bad corpus, settings or run directory.
+    """
+    config.validate()
+    data, t = config.data, config.training
+    if not data.corpus:
+        raise UserInputError("no training corpus given (--corpus FILE)")
+    sentences = read_lines(data.corpus, "corpus")
+    tokenizer = Tokenizer.fit(sentences, data.level, data.lowercase, data.min_frequency, data.max_vocab_size or None)
+    train_ids, train_stats = encode_sentences(sentences, tokenizer, data.max_length, data.long_sentences)
+    if train_stats.kept == 0:
+        raise UserInputError(
+            f"{data.corpus}: every sentence is longer than the maximum length {data.max_length} "
+            f"(raise --max-length or set data.long_sentences=truncate)"
+        )
+    if train_stats.kept < t.batch_size:
+        raise UserInputError(
+            f"{data.corpus}: only {train_stats.kept} usable sentences, fewer than one batch "
+            f"({t.batch_size}); lower --batch-size or add sentences"
+        )
+    test_ids, test_stats, test_sentences = None, None, None
+    if data.test:
+        test_sentences = read_lines(data.test, "test corpus")
+        test_ids, test_stats = load_corpus(data.test, tokenizer, data.max_length, data.long_sentences, "test corpus")
+
+    run = RunDirectory(run_dir)
+    run.create(overwrite=overwrite)
+    run.save_config(config)
+    run.save_tokenizer(tokenizer)
+    run.write_json(CORPUS_STATS_FILE, {"train": train_stats.to_dict(), "test": test_stats and test_stats.to_dict()})
+    log(train_stats.summary(f"corpus {data.corpus}"))
+    if test_stats:
+        log(test_stats.summary(f"test corpus {data.test}"))
+    log(f"vocabulary: {tokenizer.vocab_size} tokens ({data.level} level); run directory: {run.path}")
+
+    keras.utils.set_random_seed(t.seed)
+    generator = build_generator(config, tokenizer.vocab_size)
+    discriminator = build_discriminator(config, tokenizer.vocab_size)
+    started = time.perf_counter()
+
+    def sample_sentences(num: int = 20, gen=generator) -> list[str]:
+        return decode_all(tokenizer, sample_ids(gen, num, seed=t.seed))
+
+    mle = MLETrainer(generator)
+    mle.compile(optimizer=_optimizer(t.pretrain_learning_rate, t.grad_clip))
+    if t.pretrain_epochs:
+        log(f"MLE pretraining: {t.pretrain_epochs} epochs of {len(train_ids) // t.batch_size} batches")
+        mle.fit(
+            mle_batches(train_ids, t.batch_size, t.seed),
+            epochs=t.pretrain_epochs,
+            validation_data=mle_batches(test_ids, t.batch_size, t.seed, shuffle=False) if test_ids is not None else None,
+            verbose=verbose,
+        )
+    run.save_model(generator, MLE_GENERATOR_FILE)
+    run.write_lines("samples/pretrained.txt", sample_sentences())
+    pretrain_seconds = time.perf_counter() - started
+
+    gan = GumbelGAN(generator, discriminator, seed=t.seed)
+    gan.compile(
+        generator_optimizer=_optimizer(t.generator_learning_rate, t.grad_clip),
+        discriminator_optimizer=_optimizer(t.discriminator_learning_rate, t.grad_clip),
+        loss=t.loss,
+        discriminator_steps=t.discriminator_steps,
+        straight_through=t.straight_through,
+    )
+    log(
+        f"adversarial training: {t.adversarial_steps} steps, {t.loss} loss, "
+        f"{t.discriminator_steps} discriminator steps each, beta 1 -> {t.beta_max} ({t.schedule})"
+    )
+    callbacks = [
+        TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule),
+        SampleWriter(sample_sentences, run.samples, t.sample_every, echo=log if verbose else None),
+        AdversarialCheckpoint(run.checkpoints, t.checkpoint_every, t.keep_checkpoints),
+    ]
+    gan.fit(
+        adversarial_batches(train_ids, t.batch_size, t.discriminator_steps, t.seed),
+        steps_per_epoch=t.adversarial_steps,
+        epochs=1,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    run.save_model(generator, GENERATOR_FILE)
+    run.save_model(discriminator, DISCRIMINATOR_FILE)
+    train_seconds = time.perf_counter() - started
+
+    metrics = evaluate_generator(
+        generator, tokenizer, test_sentences or sentences, test_ids, t.num_eval_samples, t.seed, t.batch_size
+    )
+    metrics.update(
+        references="test" if test_sentences else "train",
+        pretrain_seconds=round(pretrain_seconds, 1),
+        train_seconds=round(train_seconds, 1),
+        version=__version__,
+    )
+    samples = decode_all(tokenizer, sample_ids(generator, t.num_eval_samples, seed=t.seed))
+    run.write_lines("samples/final.txt", samples)
+    run.write_json(METRICS_FILE, metrics)
+    return RunResult(run.path, metrics, samples)
+
+
+def evaluate_generator(
+    generator: LSTMGenerator,
+    tokenizer: Tokenizer,
+    reference_sentences: list[str],
+    test_ids: np.ndarray | None,
+    num_samples: int,
+    seed: int,
+    batch_size: int = 64,
+) -> dict:
+    """BLEU of the generator's samples and its NLL of the test sentences.
+
+    Args:
+        generator: the generator.
+        tokenizer: the run's tokenizer; references are split with it.
+        reference_sentences: the BLEU references (every one used).
+        test_ids: encoded test sentences for NLL_test (None: skipped).
+        num_samples: generated sentences scored.
+        seed: sampling seed.
+        batch_size: batch size of the NLL evaluation.
+
+    Returns:
+        {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "num_samples": ..., "num_references": ...}
+    """
+    ids = sample_ids(generator, num_samples, seed=seed)
+    hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
+    references = [tokenizer.tokenize(s) for s in reference_sentences]
+    result = bleu(hypotheses, references, orders=BLEU_ORDERS, tokenization=tokenizer.level)
+    metrics = {
+        "bleu": {str(n): score for n, score in result.scores.items()},
+        "bleu_signature": result.signature,
+        "num_samples": result.num_samples,
+        "num_references": result.num_references,
+    }
+    if test_ids is not None:
+        metrics["nll_test"] = negative_log_likelihood(generator, test_ids, batch_size)
+    return metrics
+
+
+def negative_log_likelihood(generator: LSTMGenerator, ids: np.ndarray, batch_size: int = 64) -> float:
+    """Mean per-token NLL (nats) of encoded sentences under the generator, EOS included."""
+    trainer = MLETrainer(generator)
+    trainer.compile()
+    results = trainer.evaluate(mle_batches(ids, batch_size, seed=0, shuffle=False), verbose=0, return_dict=True)
+    return float(results["nll"])
