@@ -154,6 +154,7 @@ def train(
         mle.fit(
             mle_batches(train_ids, t.batch_size, t.seed),
             epochs=t.pretrain_epochs,
+            shuffle=False,  # the dataset shuffles itself, seeded
             validation_data=mle_batches(test_ids, t.batch_size, t.seed, shuffle=False) if test_ids is not None else None,
             verbose=verbose,
         )
@@ -182,6 +183,7 @@ def train(
         adversarial_batches(train_ids, t.batch_size, t.discriminator_steps, t.seed),
         steps_per_epoch=t.adversarial_steps,
         epochs=1,
+        shuffle=False,
         callbacks=callbacks,
         verbose=verbose,
     )

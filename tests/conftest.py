@@ -1,0 +1,43 @@
+"""Shared fixtures: tiny corpora and quiet TensorFlow logs."""
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+_NOUNS = ["dog", "cat", "man", "woman", "bird", "car", "horse", "boy"]
+_VERBS = ["sees", "likes", "chases", "eats", "holds"]
+_ADJECTIVES = ["big", "small", "red", "old", "young"]
+
+
+def tiny_sentences(count: int, seed: int) -> list[str]:
+    """Sentences of a tiny fixed pattern, for fast training tests."""
+    rng = random.Random(seed)
+    return [
+        f"the {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_VERBS)} a {rng.choice(_NOUNS)} ."
+        for _ in range(count)
+    ]
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path) -> tuple[Path, Path]:
+    """(train, test) files of 256 and 64 tiny sentences."""
+    train = tmp_path / "train.txt"
+    test = tmp_path / "test.txt"
+    train.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
+    test.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
+    return train, test
+
+
+def shared_dataset(*parts: str) -> Path:
+    """A file of ../shared/datasets, or a skip when ../shared is absent (a user's clone)."""
+    path = SHARED_DATASETS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"benchmark data not available: {path} (../shared/datasets is only beside CI checkouts)")
+    return path

@@ -1,0 +1,68 @@
+import json
+
+import pytest
+
+from seqgan_gumbel.config import LOSSES, SCHEDULES, Config
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.losses import GAN_LOSSES
+from seqgan_gumbel.schedules import SCHEDULES as SCHEDULE_NAMES
+
+
+def test_defaults_validate_and_round_trip_through_json(tmp_path):
+    config = Config().validate()
+    path = tmp_path / "config.json"
+    path.write_text(config.to_json())
+    assert Config.load(path) == config
+
+
+def test_names_match_the_implementations():
+    assert set(LOSSES) == set(GAN_LOSSES)
+    assert SCHEDULES == SCHEDULE_NAMES
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("training.beta_max", 0.0, "beta_max must be > 0"),
+        ("training.batch_size", 0, "batch_size must be positive"),
+        ("data.max_length", -1, "max_length must be positive"),
+        ("training.adversarial_steps", 0, "adversarial_steps must be positive"),
+        ("training.schedule", "cosine", "valid: no, lin, exp, log, sigmoid, quad, sqrt"),
+        ("training.loss", "wgan", "valid: standard, rsgan, hinge, lsgan"),
+        ("data.max_length", 2, "widest discriminator filter"),
+    ],
+)
+def test_bad_settings_are_rejected(key, value, message):
+    config = Config()
+    config.set(key, value)
+    with pytest.raises(UserInputError, match=message):
+        config.validate()
+
+
+def test_unknown_keys_list_the_valid_ones():
+    with pytest.raises(UserInputError, match="valid: .*beta_max"):
+        Config().set("training.beta", 2.0)
+    with pytest.raises(UserInputError, match="unknown config section"):
+        Config.from_dict({"optim": {}}, source="x.json")
+
+
+def test_types_are_checked_and_ints_widen_to_floats():
+    config = Config()
+    config.set("training.beta_max", 5)
+    assert config.training.beta_max == 5.0 and isinstance(config.training.beta_max, float)
+    with pytest.raises(UserInputError, match="must be of type int"):
+        config.set("training.batch_size", "64")
+    with pytest.raises(UserInputError, match="must be of type bool"):
+        config.set("data.lowercase", 1)
+
+
+def test_unknown_version_and_malformed_file(tmp_path):
+    with pytest.raises(UserInputError, match="version 99 is not supported"):
+        Config.from_dict({"version": 99})
+    bad = tmp_path / "c.json"
+    bad.write_text("{not json")
+    with pytest.raises(UserInputError, match="c.json: not a readable JSON config"):
+        Config.load(bad)
+    bad.write_text(json.dumps({"training": {"seed": "x"}}))
+    with pytest.raises(UserInputError, match="c.json"):
+        Config.load(bad)

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from seqgan_gumbel.corpus import encode_sentences, load_corpus, read_lines
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
+
+
+def test_blank_lines_skipped_bom_and_crlf_accepted(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes("\ufeffa b\r\n\r\n   \nc d\r\n".encode("utf-8"))
+    assert read_lines(path) == ["a b", "c d"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"\n  \n\n", "empty"),
+        (b"good line\n\xff\xfe bad\n", "line 2 is not valid UTF-8"),
+        (b"ok\nnul \x00 here\n", "line 2 contains a NUL byte"),
+    ],
+)
+def test_bad_files_name_the_file_and_problem(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(UserInputError, match=message) as info:
+        read_lines(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(UserInputError, match="not found"):
+        read_lines(tmp_path / "nope.txt")
+    with pytest.raises(UserInputError, match="is a directory"):
+        read_lines(tmp_path)
+
+
+def test_encoding_pads_after_eos_and_drops_or_truncates_long_sentences():
+    sentences = ["a b", "a b c d e", "c"]
+    tok = Tokenizer.fit(sentences)
+    ids, stats = encode_sentences(sentences, tok, max_length=3, long_sentences="drop")
+    assert ids.shape == (2, 4) and ids.dtype == np.int32
+    assert list(ids[0]) == tok.encode("a b") + [EOS_ID, PAD_ID]
+    assert (stats.kept, stats.dropped_too_long, stats.truncated) == (2, 1, 0)
+    ids, stats = encode_sentences(sentences, tok, max_length=3, long_sentences="truncate")
+    assert list(ids[1]) == tok.encode("a b c") + [EOS_ID]
+    assert (stats.kept, stats.dropped_too_long, stats.truncated) == (3, 0, 1)
+    assert "1 truncated" in stats.summary("corpus")
+
+
+def test_every_sentence_too_long_is_an_error(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text("a b c d e f\n")
+    with pytest.raises(UserInputError, match="every sentence is longer than the maximum length 3"):
+        load_corpus(path, Tokenizer.fit(["a b c d e f"]), max_length=3)
+
+
+def test_unknown_tokens_are_counted():
+    tok = Tokenizer.fit(["a b"])
+    _, stats = encode_sentences(["a z z"], tok, max_length=5)
+    assert (stats.unknown_tokens, stats.tokens) == (2, 3)

@@ -1,0 +1,142 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqgan_gumbel.config import Config
+from seqgan_gumbel.corpus import encode_sentences
+from seqgan_gumbel.datasets import adversarial_batches, mle_batches
+from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
+from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.training.adversarial import GumbelGAN
+from seqgan_gumbel.training.callbacks import AdversarialCheckpoint, TemperatureSchedule
+from seqgan_gumbel.training.mle import MLETrainer, token_nll
+from seqgan_gumbel.training.run import negative_log_likelihood, train
+
+from conftest import tiny_sentences
+
+
+@pytest.fixture(scope="module")
+def encoded():
+    sentences = tiny_sentences(256, 0)
+    tok = Tokenizer.fit(sentences)
+    ids, _ = encode_sentences(sentences, tok, max_length=8)
+    return tok, ids
+
+
+def _models(vocab_size, seq_len=9):
+    keras.utils.set_random_seed(0)
+    g = LSTMGenerator(vocab_size, seq_len, embedding_dim=8, hidden_dim=16)
+    d = CNNDiscriminator(vocab_size, seq_len, embedding_dim=8, num_filters=8)
+    return g, d
+
+
+def test_token_nll_masks_padding_and_counts_eos(encoded):
+    tok, ids = encoded
+    g, _ = _models(tok.vocab_size)
+    total, count = token_nll(g, tf.constant(ids[:4]))
+    assert float(count) == float((ids[:4] != 0).sum())
+    # An untrained model is close to uniform over the vocabulary.
+    assert float(total / count) == pytest.approx(np.log(tok.vocab_size), rel=0.1)
+
+
+def test_mle_training_lowers_nll(encoded):
+    tok, ids = encoded
+    g, _ = _models(tok.vocab_size)
+    before = negative_log_likelihood(g, ids)
+    trainer = MLETrainer(g)
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = trainer.fit(mle_batches(ids, 32, seed=0), epochs=3, verbose=0, shuffle=False)
+    after = negative_log_likelihood(g, ids)
+    assert after < before - 0.5
+    assert history.history["nll"][-1] < history.history["nll"][0]
+
+
+@pytest.mark.parametrize("loss", ["standard", "rsgan", "hinge", "lsgan"])
+def test_adversarial_step_updates_both_networks_and_counts_steps(encoded, loss):
+    tok, ids = encoded
+    g, d = _models(tok.vocab_size)
+    g_before = [w.copy() for w in g.get_weights()]
+    d_before = [w.copy() for w in d.get_weights()]
+    gan = GumbelGAN(g, d, seed=1)
+    gan.compile(keras.optimizers.Adam(1e-3, global_clipnorm=5.0), keras.optimizers.Adam(1e-3), loss=loss, discriminator_steps=2)
+    history = gan.fit(
+        adversarial_batches(ids, 16, 2, seed=0), steps_per_epoch=3, epochs=1, verbose=0, shuffle=False,
+        callbacks=[TemperatureSchedule(3, 10.0, "exp")],
+    )
+    assert int(gan.step_counter.numpy()) == 3
+    assert float(gan.inverse_temperature.numpy()) == pytest.approx(10.0)
+    assert all(np.isfinite(history.history[k][-1]) for k in ("d_loss", "g_loss"))
+    assert any(not np.allclose(a, b) for a, b in zip(g_before, g.get_weights()))
+    assert any(not np.allclose(a, b) for a, b in zip(d_before, d.get_weights()))
+
+
+def test_discriminator_learns_to_separate_real_from_untrained_fakes(encoded):
+    tok, ids = encoded
+    g, d = _models(tok.vocab_size)
+    gan = GumbelGAN(g, d, seed=2)
+    gan.compile(keras.optimizers.Adam(1e-9), keras.optimizers.Adam(3e-3), loss="standard", discriminator_steps=3)
+    gan.fit(adversarial_batches(ids, 32, 3, seed=0), steps_per_epoch=25, epochs=1, verbose=0, shuffle=False)
+    fake, _ = g.sample_relaxed(64, 1.0, seed=tf.constant([9, 9]))
+    real_score = float(tf.reduce_mean(tf.sigmoid(d(tf.constant(ids[:64])))))
+    fake_score = float(tf.reduce_mean(tf.sigmoid(d(fake))))
+    assert real_score > 0.8 and real_score - fake_score > 0.5
+
+
+def test_checkpoints_keep_the_newest_and_are_complete(tmp_path, encoded):
+    tok, ids = encoded
+    g, d = _models(tok.vocab_size)
+    gan = GumbelGAN(g, d)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), discriminator_steps=1)
+    gan.fit(adversarial_batches(ids, 16, 1, seed=0), steps_per_epoch=5, epochs=1, verbose=0, shuffle=False,
+            callbacks=[AdversarialCheckpoint(tmp_path, every=2, keep=2)])
+    folders = sorted(p.name for p in tmp_path.iterdir())
+    assert folders == ["step-000004", "step-000005"]
+    state = json.loads((tmp_path / "step-000005" / "state.json").read_text())
+    assert state["step"] == 5
+    restored = LSTMGenerator(tok.vocab_size, 9, embedding_dim=8, hidden_dim=16)
+    restored.load_weights(tmp_path / "step-000005" / "generator.weights.h5")
+    for a, b in zip(restored.get_weights(), g.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _tiny_config(corpus, test=None) -> Config:
+    config = Config()
+    config.data.corpus = str(corpus)
+    config.data.test = str(test) if test else ""
+    config.data.max_length = 8
+    config.generator.embedding_dim = 8
+    config.generator.hidden_dim = 16
+    config.discriminator.embedding_dim = 8
+    config.discriminator.num_filters = 8
+    t = config.training
+    t.batch_size, t.pretrain_epochs, t.adversarial_steps = 32, 2, 4
+    t.discriminator_steps, t.sample_every, t.checkpoint_every, t.num_eval_samples = 2, 2, 2, 50
+    return config
+
+
+def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
+    train_file, test_file = tiny_corpus
+    result = train(_tiny_config(train_file, test_file), tmp_path / "run", log=lambda m: None, verbose=0)
+    run = tmp_path / "run"
+    for name in ["config.json", "vocab.json", "corpus_stats.json", "generator_mle.keras", "generator.keras",
+                 "discriminator.keras", "metrics.json", "samples/pretrained.txt", "samples/step-000002.txt",
+                 "samples/final.txt", "checkpoints/step-000004/state.json"]:
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["bleu"]) == {"2", "3", "4", "5"}
+    assert 0 < metrics["bleu"]["2"] <= 1 and metrics["nll_test"] > 0
+    assert metrics["num_samples"] == 50 and metrics["num_references"] == 64
+    assert metrics == result.metrics
+    assert len(result.samples) == 50
+    assert Config.load(run / "config.json") == _tiny_config(train_file, test_file)
+
+
+def test_same_seed_same_run(tmp_path, tiny_corpus):
+    train_file, _ = tiny_corpus
+    a = train(_tiny_config(train_file), tmp_path / "a", log=lambda m: None, verbose=0)
+    b = train(_tiny_config(train_file), tmp_path / "b", log=lambda m: None, verbose=0)
+    assert a.samples == b.samples
+    assert a.metrics["bleu"] == b.metrics["bleu"]
