@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
@@ -130,10 +128,12 @@ def _add_evaluate_parser(commands) -> None:
     p = commands.add_parser(
         "evaluate", help="BLEU of samples against references", formatter_class=_Formatter,
         description="BLEU-n by the Texygen/RelGAN protocol: every sample scored with nltk's sentence BLEU "
-        "(smoothing method1) against ALL references, averaged; computed exactly, in seconds.",
+        "(smoothing method1) against ALL references, averaged; Self-BLEU-n: every sample against all the "
+        "other samples. Both equal nltk's values exactly and take seconds, not hours.",
     )
-    p.add_argument("--samples", metavar="FILE", required=True, help="generated sentences, one a line")
-    p.add_argument("--references", metavar="FILE", required=True, help="reference sentences, one a line")
+    p.add_argument("--samples", metavar="FILE", required=True, help="generated sentences, one a line (a blank line is an empty sentence)")
+    p.add_argument("--references", metavar="FILE", default=None, help="reference sentences, one a line")
+    p.add_argument("--self-bleu", action="store_true", help="also Self-BLEU: each sample against all the others")
     p.add_argument("--n", type=_positive_int, nargs="+", default=[2, 3, 4, 5], help="BLEU orders")
     p.add_argument("--tokenize", choices=("word", "char", "none"), default="word",
                    help="word: nltk word tokens; char: characters; none: whitespace-separated tokens as they are")
@@ -173,16 +173,23 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from seqgan_gumbel.quiet_tf import import_tensorflow
+
+    import_tensorflow()
 
 
 def _train(args) -> int:
+    from seqgan_gumbel.training.prepare import prepare_run
+
     config = config_from_args(args)
+    # Every input is checked before TensorFlow loads: bad input fails in a
+    # fraction of a second and leaves nothing behind.
+    prepared = prepare_run(config, args.out, overwrite=args.overwrite)
     _quiet_tensorflow()
-    from seqgan_gumbel.training.run import train
+    from seqgan_gumbel.training.run import train_prepared
 
     log = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    result = train(config, args.out, overwrite=args.overwrite, log=log, verbose=0 if args.quiet else 2)
+    result = train_prepared(prepared, log=log, verbose=0 if args.quiet else 2)
     print(format_report(result.metrics, result.samples[:10], result.run_dir))
     return 0
 
@@ -193,14 +200,19 @@ def format_report(metrics: dict, samples: list[str], run_dir: Path) -> str:
     lines += [f"  {s}" for s in samples]
     lines += ["", f"BLEU against the {metrics['references']} sentences ({metrics['num_samples']} samples, "
               f"{metrics['num_references']} references):"]
-    lines.append("  " + "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items()))
-    if "nll_test" in metrics:
-        lines.append(f"  NLL_test: {metrics['nll_test']:.3f} nats/token")
-    lines.append(f"  {metrics['bleu_signature']}")
+    from seqgan_gumbel.training.run import format_scores
+
+    lines.append(f"  after adversarial training: {format_scores(metrics)}")
+    if "mle" in metrics:
+        lines.append(f"  after MLE pretraining only: {format_scores(metrics['mle'])}")
+    lines.append(f"  ({metrics['bleu_signature']}; NLL in nats per token)")
     return "\n".join(lines)
 
 
 def _generate(args) -> int:
+    from seqgan_gumbel.rundir import RunDirectory
+
+    RunDirectory(args.run_dir).require_run()
     _quiet_tensorflow()
     from seqgan_gumbel.generation import generate
     from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE
@@ -222,20 +234,23 @@ def _generate(args) -> int:
 def _evaluate(args) -> int:
     from seqgan_gumbel.evaluation import evaluate_files
 
-    result = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase)
+    results = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu)
+    first = next(iter(results.values()))
     if args.json:
-        print(json.dumps({
-            "bleu": {str(n): v for n, v in result.scores.items()},
-            "num_samples": result.num_samples,
-            "num_references": result.num_references,
-            "signature": result.signature,
-        }))
-    else:
-        print(f"{'metric':<8} {'score':>7}")
-        for n, v in result.scores.items():
-            print(f"{'BLEU-' + str(n):<8} {v:>7.4f}")
-        print(f"samples: {result.num_samples}, references: {result.num_references}")
-        print(result.signature)
+        output = {name: {str(n): v for n, v in r.scores.items()} for name, r in results.items()}
+        output.update(num_samples=first.num_samples)
+        if "bleu" in results:
+            output.update(num_references=results["bleu"].num_references)
+        output["signature"] = {name: r.signature for name, r in results.items()}
+        print(json.dumps(output))
+        return 0
+    labels = {"bleu": "BLEU", "self_bleu": "Self-BLEU"}
+    print(f"{'n':>2}  " + "  ".join(f"{labels[name]:>9}" for name in results))
+    for n in first.scores:
+        print(f"{n:>2}  " + "  ".join(f"{r.scores[n]:>9.4f}" for r in results.values()))
+    print(f"samples: {first.num_samples}" + (f", references: {results['bleu'].num_references}" if "bleu" in results else ""))
+    for r in results.values():
+        print(r.signature)
     return 0
 
 

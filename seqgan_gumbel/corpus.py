@@ -16,7 +16,7 @@ from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, UNK_ID, Tokenizer
 
 
-def read_lines(path: str | Path, what: str = "corpus") -> list[str]:
+def read_lines(path: str | Path, what: str = "corpus", keep_blank: bool = False) -> list[str]:
     """Reads the non-blank lines of a UTF-8 text file, stripped.
 
     A UTF-8 byte-order mark and CRLF line ends are accepted.
@@ -24,9 +24,12 @@ def read_lines(path: str | Path, what: str = "corpus") -> list[str]:
     Args:
         path: the file.
         what: names the file's role in error messages.
+        keep_blank: keep blank lines as empty strings (a generator's empty
+            sentence is a sample too); blank lines at the end of the file
+            are still dropped.
 
     Returns:
-        The non-blank lines, leading and trailing whitespace removed.
+        The lines, leading and trailing whitespace removed.
 
     Raises:
         UserInputError: the file is missing, a directory, unreadable, binary,
@@ -53,10 +56,13 @@ def read_lines(path: str | Path, what: str = "corpus") -> list[str]:
     # split("\n") rather than splitlines(): the latter also splits on the
     # Unicode line separators that may legitimately appear inside a sentence.
     lines = [line.strip() for line in text.split("\n")]
-    lines = [line for line in lines if line]
-    if not lines:
+    if not any(lines):
         raise UserInputError(f"{path}: {what} file is empty (no non-blank line)")
-    return lines
+    if keep_blank:
+        while not lines[-1]:
+            lines.pop()
+        return lines
+    return [line for line in lines if line]
 
 
 @dataclass

@@ -57,15 +57,11 @@ class RunDirectory:
     def samples(self) -> Path:
         return self.path / "samples"
 
-    def create(self, overwrite: bool = False) -> None:
-        """Creates the directory for a new run.
+    def check_creatable(self, overwrite: bool = False) -> None:
+        """Raises UserInputError unless `create` would succeed; changes nothing.
 
         Args:
-            overwrite: replace an existing run directory's contents.
-
-        Raises:
-            UserInputError: the path exists (and is not empty) without
-                `overwrite`, or is a file.
+            overwrite: an existing run directory may be replaced.
         """
         if self.path.exists() and not self.path.is_dir():
             raise UserInputError(f"{self.path}: exists and is not a directory")
@@ -79,6 +75,19 @@ class RunDirectory:
                 raise UserInputError(
                     f"{self.path}: --overwrite refused: the directory is not empty and is not a run directory"
                 )
+
+    def create(self, overwrite: bool = False) -> None:
+        """Creates the directory for a new run.
+
+        Args:
+            overwrite: replace an existing run directory's contents.
+
+        Raises:
+            UserInputError: the path exists (and is not empty) without
+                `overwrite`, or is a file or a non-run directory.
+        """
+        self.check_creatable(overwrite)
+        if overwrite and self.path.exists():
             shutil.rmtree(self.path)
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         self.samples.mkdir(parents=True, exist_ok=True)

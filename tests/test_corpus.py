@@ -60,3 +60,10 @@ def test_unknown_tokens_are_counted():
     tok = Tokenizer.fit(["a b"])
     _, stats = encode_sentences(["a z z"], tok, max_length=5)
     assert (stats.unknown_tokens, stats.tokens) == (2, 3)
+
+
+def test_keep_blank_keeps_interior_empty_samples_but_not_trailing_ones(tmp_path):
+    path = tmp_path / "samples.txt"
+    path.write_text("a b\n\nc\n\n")
+    assert read_lines(path, keep_blank=True) == ["a b", "", "c"]
+    assert read_lines(path) == ["a b", "c"]

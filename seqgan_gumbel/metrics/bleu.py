@@ -122,20 +122,11 @@ def tokenize(texts: Sequence, tokenization: str = "word") -> list:
     """
     if len(texts) == 0 or not isinstance(texts[0], str):
         return list(texts)
-    if tokenization == "none":
-        return [text.split() for text in texts]
-    if tokenization == "char":
-        return [list(text) for text in texts]
-    if tokenization == "word":
-        # Lazy: the word tokenizer pulls in nltk's tokenizers, which token-list
-        # callers (the common, fast path) never need.
-        from seqgan_gumbel.tokenizer import split_text
+    # Lazy: the word tokenizer pulls in nltk's tokenizers, which token-list
+    # callers (the common, fast path) never need.
+    from seqgan_gumbel.tokenizer import split_text
 
-        return [split_text(text, "word") for text in texts]
-    raise ValueError(
-        f"cannot tokenize raw strings with tokenization={tokenization!r}; "
-        "use 'word', 'char' or 'none', or pass token lists"
-    )
+    return [split_text(text, tokenization) for text in texts]
 
 
 def _check_orders(orders: Iterable[int], max_n: int | None = None) -> tuple:

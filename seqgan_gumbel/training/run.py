@@ -14,9 +14,7 @@ import tensorflow as tf
 
 from seqgan_gumbel import __version__
 from seqgan_gumbel.config import Config
-from seqgan_gumbel.corpus import encode_sentences, load_corpus, read_lines
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches
-from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.metrics.bleu import bleu
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
@@ -26,12 +24,12 @@ from seqgan_gumbel.rundir import (
     GENERATOR_FILE,
     METRICS_FILE,
     MLE_GENERATOR_FILE,
-    RunDirectory,
 )
 from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import AdversarialCheckpoint, SampleWriter, TemperatureSchedule
 from seqgan_gumbel.training.mle import MLETrainer
+from seqgan_gumbel.training.prepare import PreparedRun, prepare_run
 
 BLEU_ORDERS = (2, 3, 4, 5)
 
@@ -107,30 +105,16 @@ def train(
     Raises:
         UserInputError: bad corpus, settings or run directory.
     """
-    config.validate()
-    data, t = config.data, config.training
-    if not data.corpus:
-        raise UserInputError("no training corpus given (--corpus FILE)")
-    sentences = read_lines(data.corpus, "corpus")
-    tokenizer = Tokenizer.fit(sentences, data.level, data.lowercase, data.min_frequency, data.max_vocab_size or None)
-    train_ids, train_stats = encode_sentences(sentences, tokenizer, data.max_length, data.long_sentences)
-    if train_stats.kept == 0:
-        raise UserInputError(
-            f"{data.corpus}: every sentence is longer than the maximum length {data.max_length} "
-            f"(raise --max-length or set data.long_sentences=truncate)"
-        )
-    if train_stats.kept < t.batch_size:
-        raise UserInputError(
-            f"{data.corpus}: only {train_stats.kept} usable sentences, fewer than one batch "
-            f"({t.batch_size}); lower --batch-size or add sentences"
-        )
-    test_ids, test_stats, test_sentences = None, None, None
-    if data.test:
-        test_sentences = read_lines(data.test, "test corpus")
-        test_ids, test_stats = load_corpus(data.test, tokenizer, data.max_length, data.long_sentences, "test corpus")
+    return train_prepared(prepare_run(config, run_dir, overwrite), log=log, verbose=verbose)
 
-    run = RunDirectory(run_dir)
-    run.create(overwrite=overwrite)
+
+def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, verbose: int = 2) -> RunResult:
+    """Runs `train` on inputs already checked by `prepare_run`."""
+    config, run, tokenizer = prepared.config, prepared.run, prepared.tokenizer
+    data, t = config.data, config.training
+    sentences, train_ids, train_stats = prepared.sentences, prepared.train_ids, prepared.train_stats
+    test_sentences, test_ids, test_stats = prepared.test_sentences, prepared.test_ids, prepared.test_stats
+    run.create(overwrite=prepared.overwrite)
     run.save_config(config)
     run.save_tokenizer(tokenizer)
     run.write_json(CORPUS_STATS_FILE, {"train": train_stats.to_dict(), "test": test_stats and test_stats.to_dict()})
@@ -161,6 +145,10 @@ def train(
     run.save_model(generator, MLE_GENERATOR_FILE)
     run.write_lines("samples/pretrained.txt", sample_sentences())
     pretrain_seconds = time.perf_counter() - started
+    references = test_sentences or sentences
+    # Scored now so that every report can say whether adversarial training helped.
+    mle_metrics = evaluate_generator(generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size)
+    log("after MLE pretraining: " + format_scores(mle_metrics))
 
     gan = GumbelGAN(generator, discriminator, seed=t.seed)
     gan.compile(
@@ -191,10 +179,9 @@ def train(
     run.save_model(discriminator, DISCRIMINATOR_FILE)
     train_seconds = time.perf_counter() - started
 
-    metrics = evaluate_generator(
-        generator, tokenizer, test_sentences or sentences, test_ids, t.num_eval_samples, t.seed, t.batch_size
-    )
+    metrics = evaluate_generator(generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size)
     metrics.update(
+        mle=mle_metrics,
         references="test" if test_sentences else "train",
         pretrain_seconds=round(pretrain_seconds, 1),
         train_seconds=round(train_seconds, 1),
@@ -242,6 +229,14 @@ def evaluate_generator(
     if test_ids is not None:
         metrics["nll_test"] = negative_log_likelihood(generator, test_ids, batch_size)
     return metrics
+
+
+def format_scores(metrics: dict) -> str:
+    """BLEU-n (and NLL_test) of `evaluate_generator`'s result on one line."""
+    text = "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items())
+    if "nll_test" in metrics:
+        text += f"  NLL_test: {metrics['nll_test']:.3f}"
+    return text
 
 
 def negative_log_likelihood(generator: LSTMGenerator, ids: np.ndarray, batch_size: int = 64) -> float:

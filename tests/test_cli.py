@@ -1,0 +1,140 @@
+"""The command line end to end, in subprocesses, as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+
+def run_cli(*args, cwd=REPO_ROOT, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO_ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "seqgan_gumbel", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout,
+    )
+
+
+TINY = [
+    "--max-length", "8", "--batch-size", "32", "--pretrain-epochs", "2", "--adversarial-steps", "3",
+    "--set", "generator.hidden_dim=16", "--set", "generator.embedding_dim=8",
+    "--set", "discriminator.num_filters=8", "--set", "training.num_eval_samples=40",
+    "--set", "training.discriminator_steps=2",
+]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from conftest import tiny_sentences
+
+    folder = tmp_path_factory.mktemp("cli")
+    corpus, test = folder / "train.txt", folder / "test.txt"
+    corpus.write_text("".join(s + "\n" for s in tiny_sentences(200, 0)))
+    test.write_text("".join(s + "\n" for s in tiny_sentences(50, 1)))
+    result = run_cli("train", "--corpus", corpus, "--test", test, "--out", folder / "run", "--seed", 3, *TINY)
+    assert result.returncode == 0, result.stderr
+    return folder, result
+
+
+def test_train_prints_samples_and_a_bleu_report(trained_run):
+    folder, result = trained_run
+    assert "Samples:" in result.stdout and "BLEU-5" in result.stdout and "NLL_test" in result.stdout
+    assert "after MLE pretraining only" in result.stdout
+    assert (folder / "run" / "generator.keras").exists()
+
+
+def test_generate_then_evaluate(trained_run):
+    folder, _ = trained_run
+    out = folder / "samples.txt"
+    gen = run_cli("generate", folder / "run", "--num", 30, "--seed", 1, "--output", out)
+    assert gen.returncode == 0, gen.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == 30
+    again = run_cli("generate", folder / "run", "--num", 30, "--seed", 1)
+    assert again.stdout.splitlines() == lines  # same seed, same sentences
+    ev = run_cli("evaluate", "--samples", out, "--references", folder / "test.txt", "--json", "--self-bleu")
+    assert ev.returncode == 0, ev.stderr
+    report = json.loads(ev.stdout)
+    assert set(report["bleu"]) == {"2", "3", "4", "5"} and set(report["self_bleu"]) == {"2", "3", "4", "5"}
+    assert report["num_samples"] == 30 and report["num_references"] == 50
+    assert all(0 <= v <= 1 for v in report["bleu"].values())
+    table = run_cli("evaluate", "--samples", out, "--references", folder / "test.txt", "--n", 2, 4)
+    assert "BLEU" in table.stdout and "refs_per_hyp:all" in table.stdout
+
+
+def test_generate_from_the_mle_generator(trained_run):
+    folder, _ = trained_run
+    gen = run_cli("generate", folder / "run", "--num", 5, "--mle", "--seed", 2)
+    assert gen.returncode == 0 and len(gen.stdout.splitlines()) == 5
+
+
+def test_existing_run_directory_is_refused_and_untouched(trained_run):
+    folder, _ = trained_run
+    before = (folder / "run" / "generator.keras").read_bytes()
+    result = run_cli("train", "--corpus", folder / "train.txt", "--out", folder / "run", *TINY)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "already exists" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (folder / "run" / "generator.keras").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--corpus", "{tmp}/missing.txt", "--out", "{tmp}/r"], "missing.txt: corpus file not found"),
+        (["train", "--corpus", "{tmp}/empty.txt", "--out", "{tmp}/r"], "empty.txt: corpus file is empty"),
+        (["train", "--corpus", "{tmp}/latin1.txt", "--out", "{tmp}/r"], "latin1.txt: line 2 is not valid UTF-8"),
+        (["train", "--corpus", "{tmp}/few.txt", "--out", "{tmp}/r"], "fewer than one batch"),
+        (["train", "--corpus", "{tmp}/few.txt", "--out", "{tmp}/r", "--beta-max", "0"], "--beta-max"),
+        (["train", "--corpus", "{tmp}/few.txt", "--out", "{tmp}/r", "--schedule", "cosine"], "invalid choice"),
+        (["train", "--corpus", "{tmp}/few.txt", "--out", "{tmp}/r", "--set", "training.bogus=1"], "unknown setting"),
+        (["generate", "{tmp}/nowhere", "--num", "3"], "nowhere: run directory not found"),
+        (["generate", "{tmp}", "--num", "3"], "not a run directory"),
+        (["generate", "{tmp}", "--num", "0"], "--num"),
+        (["evaluate", "--samples", "{tmp}/missing.txt", "--references", "{tmp}/few.txt"], "samples file not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
+    (tmp_path / "empty.txt").write_text("\n\n")
+    (tmp_path / "latin1.txt").write_bytes("ok\ncaf\xe9\n".encode("latin-1"))
+    (tmp_path / "few.txt").write_text("a b c\nd e f\n")
+    result = run_cli(*[a.format(tmp=tmp_path) for a in args])
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_damaged_model_file_is_reported(trained_run, tmp_path):
+    import shutil
+
+    folder, _ = trained_run
+    copy = tmp_path / "run"
+    shutil.copytree(folder / "run", copy)
+    model = copy / "generator.keras"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    result = run_cli("generate", copy, "--num", 3)
+    assert result.returncode == 2
+    assert "generator.keras: cannot load the model" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_shows_defaults():
+    result = run_cli("train", "--help")
+    assert result.returncode == 0
+    assert "default: exp" in result.stdout and "--adversarial-steps" in result.stdout
+
+
+def test_train_py_uses_the_embedded_corpus_by_default():
+    sys.path.insert(0, str(REPO_ROOT))
+    import train
+
+    argv = train.with_defaults(["--adversarial-steps", "5"])
+    assert argv[0] == "train"
+    assert argv[argv.index("--corpus") + 1].endswith("data/simple_english/train.txt")
+    assert argv[argv.index("--test") + 1].endswith("data/simple_english/test.txt")
+    assert "/runs/run-" in argv[argv.index("--out") + 1]
+    assert train.DEFAULT_CORPUS.exists()
