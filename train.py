@@ -4,7 +4,7 @@
 With no flags it trains on the embedded default corpus (data/simple_english,
 sampled from the project's own grammar) into a new directory under runs/,
 then prints samples and a BLEU report. Any flag of ``seqgan-gumbel train`` is
-accepted; --corpus, --test and --out get these defaults when absent.
+accepted; --corpus, --test, --grammar and --out get these defaults when absent.
 """
 
 import sys
@@ -18,6 +18,7 @@ from seqgan_gumbel.cli import main  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "data" / "simple_english" / "train.txt"
 DEFAULT_TEST = ROOT / "data" / "simple_english" / "test.txt"
+DEFAULT_GRAMMAR = ROOT / "data" / "simple_english.pcfg"
 
 
 def with_defaults(argv: list[str]) -> list[str]:
@@ -30,6 +31,8 @@ def with_defaults(argv: list[str]) -> list[str]:
         extra += ["--corpus", str(DEFAULT_CORPUS)]
         if "--test" not in flags:
             extra += ["--test", str(DEFAULT_TEST)]
+        if "--grammar" not in flags:
+            extra += ["--grammar", str(DEFAULT_GRAMMAR)]
     if "--out" not in flags:
         extra += ["--out", str(ROOT / "runs" / datetime.now().strftime("run-%Y%m%d-%H%M%S"))]
     return ["train", *extra, *argv]

@@ -1,8 +1,38 @@
 """Gumbel-softmax generative adversarial networks for text.
 
-The package is importable without TensorFlow being loaded: the metrics and the
-tokenizer are pure Python/numpy, and the modules that need TensorFlow import it
-themselves.
+The three jobs, callable from Python::
+
+    from seqgan_gumbel import Config, train, generate, evaluate_files
+
+    config = Config()
+    config.data.corpus = "data/simple_english/train.txt"
+    config.data.test = "data/simple_english/test.txt"
+    result = train(config, "runs/demo")            # RunResult: metrics, samples
+    sentences = generate("runs/demo", num=100, seed=1)
+    scores = evaluate_files("samples.txt", "data/simple_english/test.txt")
+
+The package is importable without loading TensorFlow: the names above are
+resolved on first use, and the metrics and tokenizer are pure Python/numpy.
 """
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Config": ("seqgan_gumbel.config", "Config"),
+    "train": ("seqgan_gumbel.training.run", "train"),
+    "generate": ("seqgan_gumbel.generation", "generate"),
+    "evaluate_files": ("seqgan_gumbel.evaluation", "evaluate_files"),
+    "bleu": ("seqgan_gumbel.metrics.bleu", "bleu"),
+    "self_bleu": ("seqgan_gumbel.metrics.bleu", "self_bleu"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'seqgan_gumbel' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module_name), attribute)

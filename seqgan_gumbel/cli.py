@@ -27,7 +27,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    """Shows defaults, except where the help text already states one or there is none."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default:" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
 
 
 def _positive_int(text: str) -> int:
@@ -59,6 +65,7 @@ _positive_float.__name__ = "positive number"
 _TRAIN_FLAGS = {
     "corpus": ("data", "corpus"),
     "test": ("data", "test"),
+    "grammar": ("data", "grammar"),
     "level": ("data", "level"),
     "lowercase": ("data", "lowercase"),
     "max_length": ("data", "max_length"),
@@ -87,6 +94,8 @@ def _add_train_parser(commands) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--corpus", metavar="FILE", help="training corpus, one sentence a line (UTF-8)", default=None)
     data.add_argument("--test", metavar="FILE", help="held-out sentences: BLEU references and NLL_test", default=None)
+    data.add_argument("--grammar", metavar="PCFG", default=None,
+                      help="the grammar the corpus was sampled from: the report adds the fraction of samples it parses")
     data.add_argument("--level", choices=("word", "char"), default=None, help=f"token level (default: {_default('data', 'level')})")
     data.add_argument("--lowercase", action="store_true", default=None, help="lower-case the text")
     data.add_argument("--max-length", type=_positive_int, default=None, help=f"most tokens per sentence (default: {_default('data', 'max_length')})")
@@ -94,7 +103,7 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--out", metavar="RUN_DIR", required=True, help="new run directory")
     tr.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     tr.add_argument("--seed", type=int, default=None, help=f"random seed (default: {_default('training', 'seed')})")
-    tr.add_argument("--batch-size", type=_positive_int, default=None, help=f"(default: {_default('training', 'batch_size')})")
+    tr.add_argument("--batch-size", type=_positive_int, default=None, help=f"sentences per batch (default: {_default('training', 'batch_size')})")
     tr.add_argument("--pretrain-epochs", type=_non_negative_int, default=None, help=f"MLE epochs (default: {_default('training', 'pretrain_epochs')})")
     tr.add_argument("--adversarial-steps", type=_positive_int, default=None, help=f"adversarial iterations (default: {_default('training', 'adversarial_steps')})")
     tr.add_argument("--beta-max", type=_positive_float, default=None, help=f"final inverse temperature 1/tau (default: {_default('training', 'beta_max')})")
@@ -118,7 +127,7 @@ def _add_generate_parser(commands) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by train")
     p.add_argument("--num", type=_positive_int, default=10, help="number of sentences")
     p.add_argument("--temperature", type=_positive_float, default=1.0, help="softmax temperature")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh randomness)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh randomness each call)")
     p.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
     p.add_argument("--mle", action="store_true", help="sample the MLE-pretrained generator instead")
     p.set_defaults(handler=_generate)
@@ -138,8 +147,34 @@ def _add_evaluate_parser(commands) -> None:
     p.add_argument("--tokenize", choices=("word", "char", "none"), default="word",
                    help="word: nltk word tokens; char: characters; none: whitespace-separated tokens as they are")
     p.add_argument("--lowercase", action="store_true", help="lower-case both sides first")
+    p.add_argument("--grammar", metavar="PCFG", default=None,
+                   help="also the fraction of samples this grammar parses, e.g. data/simple_english.pcfg "
+                   "(samples split by --tokenize)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_evaluate)
+
+
+def _add_oracle_parser(commands) -> None:
+    p = commands.add_parser(
+        "oracle", help="the SeqGAN synthetic-data benchmark (NLL_oracle)", formatter_class=_Formatter,
+        description="The SeqGAN oracle LSTM (vocabulary 5,000, length 20) with the published weights: "
+        "sample its training/test corpora, or score a generator's samples by the oracle's NLL.",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    sample = actions.add_parser("sample", help="write train.txt and test.txt sampled from the oracle",
+                                formatter_class=_Formatter)
+    sample.add_argument("--weights", metavar="NPZ", required=True, help="seqgan_oracle_params.npz")
+    sample.add_argument("--out", metavar="DIR", required=True, help="folder for train.txt and test.txt")
+    sample.add_argument("--num-train", type=_positive_int, default=10000, help="training sequences")
+    sample.add_argument("--num-test", type=_positive_int, default=10000, help="test sequences")
+    sample.add_argument("--seed", type=int, default=0, help="training seed; the test set uses seed + 1")
+    sample.set_defaults(handler=_oracle_sample)
+    score = actions.add_parser("score", help="NLL_oracle of samples (ids separated by spaces, 20 a line)",
+                               formatter_class=_Formatter)
+    score.add_argument("--weights", metavar="NPZ", required=True, help="seqgan_oracle_params.npz")
+    score.add_argument("--samples", metavar="FILE", required=True, help="generated sequences")
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+    score.set_defaults(handler=_oracle_score)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_parser(commands)
     _add_generate_parser(commands)
     _add_evaluate_parser(commands)
+    _add_oracle_parser(commands)
     return parser
 
 
@@ -234,16 +270,28 @@ def _generate(args) -> int:
 def _evaluate(args) -> int:
     from seqgan_gumbel.evaluation import evaluate_files
 
-    results = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu)
-    first = next(iter(results.values()))
+    if args.references is None and not args.self_bleu and not args.grammar:
+        raise UserInputError("nothing to compute: give --references FILE, --self-bleu or --grammar PCFG")
+    validity = _grammar_validity(args.grammar, args.samples, args.tokenize) if args.grammar else None
+    results = {}
+    if args.references is not None or args.self_bleu:
+        results = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu)
     if args.json:
         output = {name: {str(n): v for n, v in r.scores.items()} for name, r in results.items()}
-        output.update(num_samples=first.num_samples)
+        if results:
+            output.update(num_samples=next(iter(results.values())).num_samples)
         if "bleu" in results:
             output.update(num_references=results["bleu"].num_references)
+        if validity is not None:
+            output["grammar_validity"] = validity
         output["signature"] = {name: r.signature for name, r in results.items()}
         print(json.dumps(output))
         return 0
+    if validity is not None:
+        print(f"grammar validity: {validity:.4f} ({args.grammar})")
+    if not results:
+        return 0
+    first = next(iter(results.values()))
     labels = {"bleu": "BLEU", "self_bleu": "Self-BLEU"}
     print(f"{'n':>2}  " + "  ".join(f"{labels[name]:>9}" for name in results))
     for n in first.scores:
@@ -251,6 +299,44 @@ def _evaluate(args) -> int:
     print(f"samples: {first.num_samples}" + (f", references: {results['bleu'].num_references}" if "bleu" in results else ""))
     for r in results.values():
         print(r.signature)
+    return 0
+
+
+def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> float:
+    from seqgan_gumbel.corpus import read_lines
+    from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+    from seqgan_gumbel.tokenizer import split_text
+
+    try:
+        grammar = load_grammar(grammar_path)
+    except FileNotFoundError:
+        raise UserInputError(f"{grammar_path}: grammar file not found") from None
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+    samples = read_lines(samples_path, "samples", keep_blank=True)
+    return GrammarChecker(grammar).validity([split_text(s, tokenization) for s in samples])
+
+
+def _oracle_sample(args) -> int:
+    _quiet_tensorflow()
+    from seqgan_gumbel.oracle import make_oracle_corpus
+
+    result = make_oracle_corpus(args.weights, args.out, args.num_train, args.num_test, args.seed, args.seed + 1)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _oracle_score(args) -> int:
+    _quiet_tensorflow()
+    from seqgan_gumbel.oracle import Oracle, load_oracle_weights, read_sequences
+
+    weights = load_oracle_weights(args.weights)
+    sequences = read_sequences(args.samples)
+    nll = Oracle(weights).nll(sequences)
+    if args.json:
+        print(json.dumps({"nll_oracle": nll, "num_samples": len(sequences)}))
+    else:
+        print(f"NLL_oracle: {nll:.4f} nats/token ({len(sequences)} sequences)")
     return 0
 
 

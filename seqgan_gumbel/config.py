@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.fileio import read_json
 
 CONFIG_FORMAT_VERSION = 1
 from seqgan_gumbel.schedules import SCHEDULES
@@ -29,6 +30,8 @@ class DataConfig:
     Attributes:
         corpus: the training corpus, one sentence a line.
         test: the held-out corpus for BLEU and NLL_test (optional).
+        grammar: a PCFG the corpus was sampled from (optional); the report
+            then gives the fraction of samples it parses.
         level: "word" or "char" tokens.
         lowercase: lower-case sentences before tokenizing.
         min_frequency: rarer tokens become UNK.
@@ -39,6 +42,7 @@ class DataConfig:
 
     corpus: str = ""
     test: str = ""
+    grammar: str = ""
     level: str = "word"
     lowercase: bool = False
     min_frequency: int = 1
@@ -244,14 +248,7 @@ class Config:
         Raises:
             UserInputError: missing, unreadable or invalid file.
         """
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserInputError(f"{path}: config file not found") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserInputError(f"{path}: not a readable JSON config ({exc})") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json(path, "config"), source=str(path))
 
     def set(self, dotted_key: str, value: Any, source: str = "setting") -> None:
         """Sets one field by its dotted name, e.g. ``training.beta_max``."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+from seqgan_gumbel.errors import UserInputError
 
 
 @contextlib.contextmanager
@@ -57,3 +60,25 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """Parses a JSON file (never evaluates it).
+
+    Args:
+        path: the file.
+        what: names the file's role in error messages, e.g. "config".
+
+    Returns:
+        The parsed data.
+
+    Raises:
+        UserInputError: missing, unreadable, not UTF-8 or not JSON.
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: {what} file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserInputError(f"{path}: not a readable JSON {what} file ({exc})") from None

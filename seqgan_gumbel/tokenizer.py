@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.fileio import atomic_write_text, read_json
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
@@ -237,8 +238,6 @@ class Tokenizer:
 
     def save(self, path: str | Path) -> None:
         """Writes the tokenizer as JSON (atomically: a temporary file, then rename)."""
-        from seqgan_gumbel.fileio import atomic_write_text
-
         atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n")
 
     @classmethod
@@ -248,13 +247,7 @@ class Tokenizer:
         Raises:
             UserInputError: the file is missing or is not a tokenizer file.
         """
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserInputError(f"{path}: vocabulary file not found") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserInputError(f"{path}: not a readable vocabulary file ({exc})") from None
+        data = read_json(path, "vocabulary")
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise UserInputError(f"{path}: not a seqgan_gumbel vocabulary file")
         if data.get("version") != _FORMAT_VERSION:

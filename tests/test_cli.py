@@ -138,3 +138,26 @@ def test_train_py_uses_the_embedded_corpus_by_default():
     assert argv[argv.index("--test") + 1].endswith("data/simple_english/test.txt")
     assert "/runs/run-" in argv[argv.index("--out") + 1]
     assert train.DEFAULT_CORPUS.exists()
+
+
+def test_evaluate_grammar_validity(tmp_path):
+    samples = tmp_path / "s.txt"
+    samples.write_text("x + x\nx x +\nx * x / x\n+\n")
+    result = run_cli("evaluate", "--samples", samples, "--grammar", REPO_ROOT / "data" / "arithmetic.pcfg", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["grammar_validity"] == 0.5
+
+
+def test_oracle_sample_and_score(tmp_path):
+    from conftest import shared_dataset
+
+    weights = shared_dataset("oracle", "seqgan_oracle_params.npz")
+    made = run_cli("oracle", "sample", "--weights", weights, "--out", tmp_path, "--num-train", 300, "--num-test", 300)
+    assert made.returncode == 0, made.stderr
+    assert len((tmp_path / "train.txt").read_text().splitlines()) == 300
+    scored = run_cli("oracle", "score", "--weights", weights, "--samples", tmp_path / "test.txt", "--json")
+    assert scored.returncode == 0, scored.stderr
+    assert abs(json.loads(scored.stdout)["nll_oracle"] - 5.75) < 0.15  # 300 samples: sampling noise
+    bad = run_cli("oracle", "score", "--weights", weights, "--samples", REPO_ROOT / "data" / "arithmetic" / "test.txt")
+    assert bad.returncode == 2 and "expected exactly 20 tokens" in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0

@@ -61,7 +61,7 @@ def test_unknown_version_and_malformed_file(tmp_path):
         Config.from_dict({"version": 99})
     bad = tmp_path / "c.json"
     bad.write_text("{not json")
-    with pytest.raises(UserInputError, match="c.json: not a readable JSON config"):
+    with pytest.raises(UserInputError, match="c.json: not a readable JSON config file"):
         Config.load(bad)
     bad.write_text(json.dumps({"training": {"seed": "x"}}))
     with pytest.raises(UserInputError, match="c.json"):

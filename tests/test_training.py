@@ -140,3 +140,15 @@ def test_same_seed_same_run(tmp_path, tiny_corpus):
     b = train(_tiny_config(train_file), tmp_path / "b", log=lambda m: None, verbose=0)
     assert a.samples == b.samples
     assert a.metrics["bleu"] == b.metrics["bleu"]
+
+
+def test_grammar_corpus_report_includes_validity(tmp_path):
+    from conftest import REPO_ROOT
+
+    config = _tiny_config(REPO_ROOT / "data" / "arithmetic" / "train.txt")
+    config.data.max_length = 15
+    config.data.grammar = str(REPO_ROOT / "data" / "arithmetic.pcfg")
+    config.training.pretrain_epochs = 1
+    result = train(config, tmp_path / "run", log=lambda m: None, verbose=0)
+    assert 0.0 <= result.metrics["grammar_validity"] <= 1.0
+    assert 0.0 <= result.metrics["mle"]["grammar_validity"] <= 1.0

@@ -10,6 +10,7 @@ import numpy as np
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.grammar import GrammarChecker, load_grammar
 from seqgan_gumbel.rundir import RunDirectory
 from seqgan_gumbel.tokenizer import Tokenizer
 
@@ -28,6 +29,7 @@ class PreparedRun:
     test_sentences: list[str] | None = None
     test_ids: np.ndarray | None = None
     test_stats: CorpusStats | None = None
+    grammar_checker: GrammarChecker | None = None
 
 
 def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) -> PreparedRun:
@@ -64,9 +66,20 @@ def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) ->
             f"({t.batch_size}); lower --batch-size or add sentences"
         )
     prepared = PreparedRun(config, run, overwrite, tokenizer, sentences, train_ids, train_stats)
+    if data.grammar:
+        prepared.grammar_checker = _grammar_checker(data.grammar)
     if data.test:
         prepared.test_sentences = read_lines(data.test, "test corpus")
         prepared.test_ids, prepared.test_stats = load_corpus(
             data.test, tokenizer, data.max_length, data.long_sentences, "test corpus"
         )
     return prepared
+
+
+def _grammar_checker(path: str) -> GrammarChecker:
+    try:
+        return GrammarChecker(load_grammar(path))
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: grammar file not found") from None
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None

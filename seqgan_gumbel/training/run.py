@@ -147,7 +147,9 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
     pretrain_seconds = time.perf_counter() - started
     references = test_sentences or sentences
     # Scored now so that every report can say whether adversarial training helped.
-    mle_metrics = evaluate_generator(generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size)
+    mle_metrics = evaluate_generator(
+        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker
+    )
     log("after MLE pretraining: " + format_scores(mle_metrics))
 
     gan = GumbelGAN(generator, discriminator, seed=t.seed)
@@ -179,7 +181,9 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
     run.save_model(discriminator, DISCRIMINATOR_FILE)
     train_seconds = time.perf_counter() - started
 
-    metrics = evaluate_generator(generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size)
+    metrics = evaluate_generator(
+        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker
+    )
     metrics.update(
         mle=mle_metrics,
         references="test" if test_sentences else "train",
@@ -201,6 +205,7 @@ def evaluate_generator(
     num_samples: int,
     seed: int,
     batch_size: int = 64,
+    grammar_checker=None,
 ) -> dict:
     """BLEU of the generator's samples and its NLL of the test sentences.
 
@@ -212,9 +217,11 @@ def evaluate_generator(
         num_samples: generated sentences scored.
         seed: sampling seed.
         batch_size: batch size of the NLL evaluation.
+        grammar_checker: a `GrammarChecker` for the corpus's grammar, or None.
 
     Returns:
-        {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "num_samples": ..., "num_references": ...}
+        {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "num_samples": ...,
+        "num_references": ..., "grammar_validity": ...}; the last two only when computable.
     """
     ids = sample_ids(generator, num_samples, seed=seed)
     hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
@@ -228,6 +235,8 @@ def evaluate_generator(
     }
     if test_ids is not None:
         metrics["nll_test"] = negative_log_likelihood(generator, test_ids, batch_size)
+    if grammar_checker is not None:
+        metrics["grammar_validity"] = grammar_checker.validity(hypotheses)
     return metrics
 
 
@@ -236,6 +245,8 @@ def format_scores(metrics: dict) -> str:
     text = "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items())
     if "nll_test" in metrics:
         text += f"  NLL_test: {metrics['nll_test']:.3f}"
+    if "grammar_validity" in metrics:
+        text += f"  grammar-valid: {metrics['grammar_validity']:.1%}"
     return text
 
 
