@@ -154,6 +154,27 @@ def _add_evaluate_parser(commands) -> None:
     p.set_defaults(handler=_evaluate)
 
 
+def _add_sweep_parser(commands) -> None:
+    p = commands.add_parser(
+        "evaluate-sweep", help="quality-diversity frontier: BLEU vs Self-BLEU over sampling temperatures",
+        formatter_class=_Formatter,
+        description="Samples each run's adversarial and MLE-pretrained generators at several softmax "
+        "temperatures and scores BLEU-n and Self-BLEU-n at each (Caccia et al. 2018): a GAN is better "
+        "than MLE only if its point lies above the MLE temperature curve. Writes JSON and a PNG plot.",
+    )
+    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="run directories written by train")
+    p.add_argument("--references", metavar="FILE", required=True, help="reference sentences, e.g. the test set")
+    p.add_argument("--temperatures", type=_positive_float, nargs="+",
+                   default=[0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0], help="sampling temperatures")
+    p.add_argument("--num", type=_positive_int, default=1000, help="samples per temperature and generator")
+    p.add_argument("--n", type=_positive_int, nargs="+", default=[2, 3, 4, 5], help="BLEU orders")
+    p.add_argument("--plot-n", type=_positive_int, default=5, help="the order plotted")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--no-mle", action="store_true", help="skip the MLE-pretrained generators")
+    p.add_argument("--out", metavar="PREFIX", required=True, help="writes PREFIX.json and PREFIX.png")
+    p.set_defaults(handler=_evaluate_sweep)
+
+
 def _add_oracle_parser(commands) -> None:
     p = commands.add_parser(
         "oracle", help="the SeqGAN synthetic-data benchmark (NLL_oracle)", formatter_class=_Formatter,
@@ -185,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_parser(commands)
     _add_generate_parser(commands)
     _add_evaluate_parser(commands)
+    _add_sweep_parser(commands)
     _add_oracle_parser(commands)
     return parser
 
@@ -299,6 +321,30 @@ def _evaluate(args) -> int:
     print(f"samples: {first.num_samples}" + (f", references: {results['bleu'].num_references}" if "bleu" in results else ""))
     for r in results.values():
         print(r.signature)
+    return 0
+
+
+def _evaluate_sweep(args) -> int:
+    from seqgan_gumbel.rundir import RunDirectory
+
+    for run_dir in args.run_dirs:
+        RunDirectory(run_dir).require_run()
+    if args.plot_n not in args.n:
+        raise UserInputError(f"--plot-n {args.plot_n} is not among --n {args.n}")
+    _quiet_tensorflow()
+    from seqgan_gumbel.sweep import temperature_sweep, write_sweep
+
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    curves = temperature_sweep(args.run_dirs, args.references, args.temperatures, args.num, tuple(args.n),
+                               args.seed, include_mle=not args.no_mle, log=log)
+    json_path, png_path = f"{args.out}.json", f"{args.out}.png"
+    write_sweep(curves, json_path, png_path, n=args.plot_n)
+    n = args.plot_n
+    print(f"{'curve':<28} {'T':>5} {'BLEU-' + str(n):>8} {'Self-BLEU-' + str(n):>12}")
+    for curve in curves:
+        for temperature, self_bleu_n, bleu_n in curve.points(n):
+            print(f"{curve.label:<28} {temperature:>5.2f} {bleu_n:>8.3f} {self_bleu_n:>12.3f}")
+    print(f"wrote {json_path} and {png_path}")
     return 0
 
 

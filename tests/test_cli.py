@@ -161,3 +161,17 @@ def test_oracle_sample_and_score(tmp_path):
     bad = run_cli("oracle", "score", "--weights", weights, "--samples", REPO_ROOT / "data" / "arithmetic" / "test.txt")
     assert bad.returncode == 2 and "expected exactly 20 tokens" in bad.stderr
     assert bad.stderr.strip().count("\n") == 0
+
+
+def test_evaluate_sweep_writes_json_and_png(trained_run):
+    folder, _ = trained_run
+    prefix = folder / "sweep"
+    result = run_cli("evaluate-sweep", folder / "run", "--references", folder / "test.txt",
+                     "--temperatures", 0.5, 1.5, "--num", 20, "--out", prefix)
+    assert result.returncode == 0, result.stderr
+    document = json.loads((folder / "sweep.json").read_text())
+    assert [c["label"] for c in document["curves"]] == ["run/gan", "run/mle"]
+    assert (folder / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "run/mle" in result.stdout
+    bad = run_cli("evaluate-sweep", folder / "nowhere", "--references", folder / "test.txt", "--out", prefix)
+    assert bad.returncode == 2 and "run directory not found" in bad.stderr

@@ -1,0 +1,540 @@
+"""The quality-diversity frontier of temperature sweeps (Caccia et al. 2018).
+
+"Language GANs falling short" (Caccia et al., 2018) showed that a GAN's single
+(BLEU, Self-BLEU) point says little by itself: lowering the softmax
+temperature of a plain MLE language model trades diversity for quality, and
+sweeping it traces a whole curve.  A GAN improves on MLE only if its point
+lies above that curve, i.e. higher BLEU-n (quality, against the references)
+at the same Self-BLEU-n (lower = more diverse samples).
+
+This module samples a run's generators at several temperatures, scores every
+sample set with BLEU and Self-BLEU, and plots the curves::
+
+    from seqgan_gumbel.sweep import temperature_sweep, write_sweep
+
+    curves = temperature_sweep(["runs/a"], "data/test.txt", [0.7, 0.85, 1.0])
+    write_sweep(curves, "sweep.json", "sweep.png", n=5)
+
+For every run both the adversarial generator (``generator.keras``, "gan") and
+the MLE-pretrained one (``generator_mle.keras``, "mle") are swept, so each
+run brings its own baseline curve.  Every temperature draws its samples with
+the same seed (common random numbers), so a sweep is reproducible and the
+points of one curve differ only by temperature.
+
+TensorFlow is imported only when a generator is sampled: reading, writing and
+plotting curves works without it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.fileio import atomic_path, atomic_write_text
+from seqgan_gumbel.metrics.bleu import DEFAULT_ORDERS, BleuResult, BleuScorer, self_bleu
+from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory
+
+__all__ = [
+    "SweepCurve",
+    "sweep_run",
+    "temperature_sweep",
+    "plot_frontier",
+    "write_sweep",
+    "read_sweep",
+    "model_kind",
+]
+
+SWEEP_FORMAT = "seqgan_gumbel.sweep"
+SWEEP_FORMAT_VERSION = 1
+
+_FIGSIZE = (8.0, 6.0)
+_DPI = 120
+
+_MODEL_KINDS = {GENERATOR_FILE: "gan", MLE_GENERATOR_FILE: "mle"}
+
+
+def model_kind(model: str) -> str:
+    """Short name of a run's generator file: "gan", "mle", or the file's stem."""
+    return _MODEL_KINDS.get(model, Path(model).name.split(".")[0] or model)
+
+
+def _temperature_key(temperature: float) -> str:
+    # repr of a float round-trips exactly through float(); "0.7", "1.0".
+    return repr(float(temperature))
+
+
+# --------------------------------------------------------------------------
+# The result record
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class SweepCurve:
+    """BLEU and Self-BLEU of one generator sampled at several temperatures.
+
+    Attributes:
+        label: legend name, by default "<run dir name>/<gan|mle>".
+        run_dir: the run directory.
+        model: the generator file inside it.
+        temperatures: the sampling temperatures, ascending.
+        bleu: temperature -> {order n: mean BLEU-n against the references}.
+        self_bleu: temperature -> {order n: Self-BLEU-n of the samples}.
+        num_samples: sentences sampled per temperature.
+        num_references: reference sentences for BLEU.
+        signatures: {"bleu": ..., "self_bleu": ...} signature strings of the
+            metric settings (identical for every temperature).
+        orders: the BLEU orders computed.
+        seed: the sampling seed (the same for every temperature).
+    """
+
+    label: str
+    run_dir: str
+    model: str
+    temperatures: list
+    bleu: dict
+    self_bleu: dict
+    num_samples: int
+    num_references: int
+    signatures: dict = field(default_factory=dict)
+    orders: list = field(default_factory=lambda: list(DEFAULT_ORDERS))
+    seed: int | None = 0
+
+    @property
+    def kind(self) -> str:
+        """"gan", "mle", or the model file's stem."""
+        return model_kind(self.model)
+
+    def points(self, n: int = 5) -> list[tuple[float, float, float]]:
+        """(temperature, Self-BLEU-n, BLEU-n) for every temperature, in order.
+
+        Raises:
+            UserInputError: order n was not computed for this curve.
+        """
+        if n not in self.orders:
+            raise UserInputError(
+                f"curve {self.label!r} has BLEU orders {', '.join(map(str, self.orders))}, not {n}"
+            )
+        return [(t, self.self_bleu[t][n], self.bleu[t][n]) for t in self.temperatures]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form: temperature and order keys become strings."""
+        data = asdict(self)
+        data["kind"] = self.kind
+        data["temperatures"] = [float(t) for t in self.temperatures]
+        for metric in ("bleu", "self_bleu"):
+            data[metric] = {
+                _temperature_key(t): {str(n): float(s) for n, s in sorted(getattr(self, metric)[t].items())}
+                for t in self.temperatures
+            }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SweepCurve":
+        """Inverse of `to_dict`.
+
+        Raises:
+            UserInputError: missing or malformed fields.
+        """
+        try:
+            def table(metric):
+                return {
+                    float(t): {int(n): float(s) for n, s in scores.items()}
+                    for t, scores in data[metric].items()
+                }
+
+            return cls(
+                label=str(data["label"]),
+                run_dir=str(data["run_dir"]),
+                model=str(data["model"]),
+                temperatures=[float(t) for t in data["temperatures"]],
+                bleu=table("bleu"),
+                self_bleu=table("self_bleu"),
+                num_samples=int(data["num_samples"]),
+                num_references=int(data["num_references"]),
+                signatures=dict(data.get("signatures", {})),
+                orders=[int(n) for n in data.get("orders", DEFAULT_ORDERS)],
+                seed=data.get("seed"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UserInputError(f"not a temperature-sweep curve ({type(exc).__name__}: {exc})") from None
+
+
+# --------------------------------------------------------------------------
+# Argument checks (all before any model is loaded)
+# --------------------------------------------------------------------------
+
+
+def _check_temperatures(temperatures) -> list[float]:
+    if temperatures is None or len(temperatures) == 0:
+        raise UserInputError("the temperature sweep needs at least one temperature")
+    checked = []
+    for value in temperatures:
+        try:
+            t = float(value)
+        except (TypeError, ValueError):
+            raise UserInputError(f"temperature {value!r} is not a number") from None
+        if not math.isfinite(t) or t <= 0:
+            raise UserInputError(f"every temperature must be a finite number > 0, got {value!r}")
+        checked.append(t)
+    return sorted(set(checked))
+
+
+def _check_num_samples(num_samples) -> int:
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
+        raise UserInputError(
+            f"the number of samples must be an integer >= 2 (Self-BLEU scores each sample "
+            f"against the others), got {num_samples!r}"
+        )
+    return num_samples
+
+
+def _check_orders(orders) -> list[int]:
+    try:
+        checked = sorted({int(n) for n in orders})
+    except (TypeError, ValueError):
+        raise UserInputError(f"BLEU orders must be positive integers, got {orders!r}") from None
+    if not checked or checked[0] < 1:
+        raise UserInputError(f"BLEU orders must be positive integers, got {orders!r}")
+    return checked
+
+
+def _default_label(run_dir: Path, model: str) -> str:
+    name = run_dir.name or run_dir.resolve().name
+    return f"{name}/{model_kind(model)}"
+
+
+# --------------------------------------------------------------------------
+# Sweeping
+# --------------------------------------------------------------------------
+
+
+def _load_generator(run: RunDirectory, model: str, tokenizer):
+    generator = run.load_model(model)
+    if getattr(generator, "vocab_size", None) != tokenizer.vocab_size:
+        raise UserInputError(
+            f"{run.file(model)}: the model has {getattr(generator, 'vocab_size', '?')} token ids but "
+            f"{run.file('vocab.json')} has {tokenizer.vocab_size}: vocabulary and model do not match"
+        )
+    return generator
+
+
+def sweep_run(
+    run_dir: str | Path,
+    model: str = GENERATOR_FILE,
+    references: Sequence | None = None,
+    temperatures: Sequence[float] = (1.0,),
+    num_samples: int = 1000,
+    orders: Iterable[int] = DEFAULT_ORDERS,
+    seed: int | None = 0,
+    label: str | None = None,
+    *,
+    scorer: BleuScorer | None = None,
+    tokenizer=None,
+    log: Callable[[str], None] | None = None,
+) -> SweepCurve:
+    """Samples one generator of a run at several temperatures and scores it.
+
+    Args:
+        run_dir: a run directory written by `train`.
+        model: the generator file: "generator.keras" (adversarial) or
+            "generator_mle.keras" (MLE-pretrained).
+        references: the BLEU references, tokenized with the run's tokenizer
+            (lists of tokens); raw strings are tokenized with it here.
+        temperatures: sampling temperatures (each > 0); sorted, duplicates
+            dropped.
+        num_samples: sentences sampled per temperature (>= 2).
+        orders: BLEU orders.
+        seed: sampling seed, the same for every temperature.
+        label: legend name (default "<run dir name>/<gan|mle>").
+        scorer: a `BleuScorer` already built from `references` (with max_n
+            >= max(orders)), so that several sweeps share one n-gram table.
+        tokenizer: the run's tokenizer if already loaded.
+        log: receives a progress line per temperature.
+
+    Returns:
+        The curve.
+
+    Raises:
+        UserInputError: bad arguments, not a run directory, missing or
+            damaged model, or a vocabulary that does not match the model.
+    """
+    temperatures = _check_temperatures(temperatures)
+    num_samples = _check_num_samples(num_samples)
+    orders = _check_orders(orders)
+    if scorer is None and (references is None or len(references) == 0):
+        raise UserInputError("the temperature sweep needs at least one reference sentence")
+    if scorer is not None and scorer.max_n < orders[-1]:
+        raise UserInputError(f"the BLEU scorer goes up to order {scorer.max_n}, not {orders[-1]}")
+    run = RunDirectory(run_dir)
+    run.require_run()
+    if tokenizer is None:
+        tokenizer = run.load_tokenizer()
+    if scorer is None:
+        if isinstance(references[0], str):
+            references = [tokenizer.tokenize(sentence) for sentence in references]
+        scorer = BleuScorer(references, max_n=orders[-1])
+
+    # TensorFlow only now: everything above is checked without it.
+    from seqgan_gumbel.generation import sample_ids
+
+    generator = _load_generator(run, model, tokenizer)
+    label = label or _default_label(run.path, model)
+    bleu_table, self_table, signatures = {}, {}, {}
+    for temperature in temperatures:
+        ids = sample_ids(generator, num_samples, temperature=temperature, seed=seed)
+        hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
+        bleu_result = BleuResult(
+            metric="bleu",
+            scores=scorer.score(hypotheses, orders),
+            num_samples=len(hypotheses),
+            num_references=scorer.num_references,
+            tokenization=tokenizer.level,
+        )
+        self_result = self_bleu(hypotheses, orders, tokenization=tokenizer.level)
+        bleu_table[temperature] = dict(bleu_result.scores)
+        self_table[temperature] = dict(self_result.scores)
+        signatures = {"bleu": bleu_result.signature, "self_bleu": self_result.signature}
+        if log is not None:
+            n = orders[-1]
+            log(
+                f"{label} T={temperature:g}: BLEU-{n} {bleu_result.scores[n]:.4f}, "
+                f"Self-BLEU-{n} {self_result.scores[n]:.4f}"
+            )
+    return SweepCurve(
+        label=label,
+        run_dir=str(run.path),
+        model=model,
+        temperatures=temperatures,
+        bleu=bleu_table,
+        self_bleu=self_table,
+        num_samples=num_samples,
+        num_references=scorer.num_references,
+        signatures=signatures,
+        orders=orders,
+        seed=seed,
+    )
+
+
+def temperature_sweep(
+    run_dirs: Sequence[str | Path],
+    references_path: str | Path,
+    temperatures: Sequence[float],
+    num_samples: int = 1000,
+    orders: Iterable[int] = DEFAULT_ORDERS,
+    seed: int | None = 0,
+    include_mle: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> list[SweepCurve]:
+    """Sweeps the temperature of every run's generators.
+
+    Each run contributes its adversarial generator and (with `include_mle`)
+    its MLE-pretrained one, the baseline curve its GAN point must beat.
+    References are read once and tokenized with each run's own tokenizer; the
+    BLEU n-gram table is built once per distinct tokenizer.
+
+    Args:
+        run_dirs: run directories written by `train`.
+        references_path: reference sentences, one a line (e.g. the test set).
+        temperatures: sampling temperatures (each > 0).
+        num_samples: sentences sampled per temperature and generator (>= 2).
+        orders: BLEU orders.
+        seed: sampling seed.
+        include_mle: also sweep generator_mle.keras.
+        log: receives progress lines.
+
+    Returns:
+        Curves in run order, the GAN curve before the MLE curve of each run.
+
+    Raises:
+        UserInputError: no run directories, bad temperatures, sample count or
+            orders, unreadable references, or a path that is not a run.
+    """
+    from seqgan_gumbel.corpus import read_lines
+
+    if run_dirs is None or isinstance(run_dirs, (str, Path)):
+        run_dirs = [] if run_dirs is None else [run_dirs]
+    if len(run_dirs) == 0:
+        raise UserInputError("the temperature sweep needs at least one run directory")
+    temperatures = _check_temperatures(temperatures)
+    num_samples = _check_num_samples(num_samples)
+    orders = _check_orders(orders)
+    runs = [RunDirectory(path) for path in run_dirs]
+    for run in runs:
+        run.require_run()
+    models = [GENERATOR_FILE, MLE_GENERATOR_FILE] if include_mle else [GENERATOR_FILE]
+    for run in runs:
+        for model in models:
+            if not run.file(model).exists():
+                raise UserInputError(f"{run.file(model)}: model file not found (did training finish?)")
+    sentences = read_lines(references_path, "reference")
+
+    scorers: dict[str, BleuScorer] = {}
+    curves = []
+    for run in runs:
+        tokenizer = run.load_tokenizer()
+        key = json.dumps(tokenizer.to_dict(), sort_keys=True)
+        if key not in scorers:
+            scorers[key] = BleuScorer([tokenizer.tokenize(s) for s in sentences], max_n=orders[-1])
+        for model in models:
+            curves.append(
+                sweep_run(
+                    run.path, model, None, temperatures, num_samples, orders, seed,
+                    scorer=scorers[key], tokenizer=tokenizer, log=log,
+                )
+            )
+    return curves
+
+
+# --------------------------------------------------------------------------
+# Plotting and writing
+# --------------------------------------------------------------------------
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserInputError("plotting the frontier needs matplotlib (pip install matplotlib)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_frontier(curves: Sequence[SweepCurve], png_path: str | Path, n: int = 5) -> None:
+    """Plots BLEU-n against Self-BLEU-n, one line per curve, as a PNG.
+
+    Up and to the left is better: higher quality at more diversity.  Each
+    point is labelled with its temperature (GAN labels above the point, MLE
+    labels below); GAN curves are solid with squares, MLE curves dashed with
+    circles, in a dark and a light shade of one colour per run.
+
+    Args:
+        curves: the curves (see `temperature_sweep`).
+        png_path: the image, written atomically.
+        n: the BLEU order plotted.
+
+    Raises:
+        UserInputError: no curves, order n missing from a curve, or
+            matplotlib not installed.
+    """
+    if not curves:
+        raise UserInputError("nothing to plot: no sweep curves")
+    points = [curve.points(n) for curve in curves]
+    plt = _pyplot()
+
+    # tab20 comes in (dark, light) pairs: a run's GAN curve dark, its MLE curve light.
+    palette = plt.get_cmap("tab20").colors
+    run_index: dict[str, int] = {}
+    fig, ax = plt.subplots(figsize=_FIGSIZE, dpi=_DPI)
+    try:
+        for curve, pts in zip(curves, points):
+            index = run_index.setdefault(curve.run_dir, len(run_index)) % (len(palette) // 2)
+            mle = curve.kind == "mle"
+            colour = palette[2 * index + (1 if mle else 0)]
+            text_colour = palette[2 * index]
+            xs = [p[1] for p in pts]
+            ys = [p[2] for p in pts]
+            ax.plot(
+                xs, ys,
+                linestyle="--" if mle else "-",
+                marker="o" if mle else "s",
+                markersize=6,
+                linewidth=1.6,
+                color=colour,
+                label=curve.label,
+                zorder=2 if mle else 3,
+            )
+            # GAN labels above their points, MLE labels below: the two curves
+            # of a run often nearly coincide.
+            for temperature, x, y in pts:
+                ax.annotate(
+                    f"{temperature:g}",
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(4, -7) if mle else (4, 6),
+                    ha="left",
+                    va="top" if mle else "bottom",
+                    fontsize=8,
+                    color=text_colour,
+                    alpha=0.75 if mle else 1.0,
+                )
+        ax.set_xlabel(f"Self-BLEU-{n}  (lower = more diverse)")
+        ax.set_ylabel(f"BLEU-{n}  (higher = better quality)")
+        sample_counts = sorted({curve.num_samples for curve in curves})
+        counts = "/".join(str(c) for c in sample_counts)
+        ax.set_title(
+            f"Quality-diversity frontier: BLEU-{n} vs Self-BLEU-{n}\n"
+            f"temperature sweep, {counts} samples per point (labels = temperature)",
+            fontsize=11,
+        )
+        ax.text(
+            0.02, 0.98, "better \u2196", transform=ax.transAxes,
+            ha="left", va="top", fontsize=9, color="0.35",
+        )
+        ax.grid(True, alpha=0.3)
+        ax.margins(0.08)
+        ax.legend(fontsize=8, loc="best", framealpha=0.85)
+        fig.tight_layout()
+        with atomic_path(png_path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png", dpi=_DPI)
+    finally:
+        plt.close(fig)
+
+
+def sweep_document(curves: Sequence[SweepCurve], n: int = 5) -> dict:
+    """The JSON document `write_sweep` writes."""
+    return {
+        "format": SWEEP_FORMAT,
+        "version": SWEEP_FORMAT_VERSION,
+        "plotted_order": n,
+        "curves": [curve.to_dict() for curve in curves],
+    }
+
+
+def write_sweep(curves: Sequence[SweepCurve], json_path: str | Path, png_path: str | Path, n: int = 5) -> None:
+    """Writes the curves as JSON (indent 2) and their frontier plot as PNG.
+
+    Args:
+        curves: the curves.
+        json_path: the JSON file (see `sweep_document`).
+        png_path: the PNG file (see `plot_frontier`).
+        n: the BLEU order plotted.
+
+    Raises:
+        UserInputError: see `plot_frontier`.
+    """
+    if not curves:
+        raise UserInputError("nothing to write: no sweep curves")
+    for curve in curves:
+        curve.points(n)  # the order check, before anything is written
+    atomic_write_text(json_path, json.dumps(sweep_document(curves, n), indent=2, ensure_ascii=False) + "\n")
+    plot_frontier(curves, png_path, n)
+
+
+def read_sweep(json_path: str | Path) -> list[SweepCurve]:
+    """Reads the curves of a file written by `write_sweep`.
+
+    Raises:
+        UserInputError: missing, unreadable or not a sweep file.
+    """
+    from seqgan_gumbel.fileio import read_json
+
+    data = read_json(json_path, "temperature sweep")
+    if not isinstance(data, dict) or data.get("format") != SWEEP_FORMAT:
+        raise UserInputError(f"{json_path}: not a seqgan_gumbel temperature-sweep file")
+    if data.get("version") != SWEEP_FORMAT_VERSION:
+        raise UserInputError(
+            f"{json_path}: sweep format version {data.get('version')!r} is not supported "
+            f"(this is version {SWEEP_FORMAT_VERSION})"
+        )
+    try:
+        return [SweepCurve.from_dict(curve) for curve in data["curves"]]
+    except UserInputError as exc:
+        raise UserInputError(f"{json_path}: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise UserInputError(f"{json_path}: not a temperature-sweep file ({exc})") from None
