@@ -150,6 +150,8 @@ def _add_evaluate_parser(commands) -> None:
     p.add_argument("--grammar", metavar="PCFG", default=None,
                    help="also the fraction of samples this grammar parses, e.g. data/simple_english.pcfg "
                    "(samples split by --tokenize)")
+    p.add_argument("--run", metavar="RUN_DIR", default=None,
+                   help="also NLL_test: the run's generator's per-token NLL of the --references sentences")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_evaluate)
 
@@ -294,10 +296,13 @@ def _evaluate(args) -> int:
 
     if args.references is None and not args.self_bleu and not args.grammar:
         raise UserInputError("nothing to compute: give --references FILE, --self-bleu or --grammar PCFG")
+    if args.run and args.references is None:
+        raise UserInputError("--run needs --references FILE: the sentences whose NLL is measured")
     validity = _grammar_validity(args.grammar, args.samples, args.tokenize) if args.grammar else None
     results = {}
     if args.references is not None or args.self_bleu:
         results = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu)
+    nll = _run_nll(args.run, args.references) if args.run else None
     if args.json:
         output = {name: {str(n): v for n, v in r.scores.items()} for name, r in results.items()}
         if results:
@@ -306,11 +311,15 @@ def _evaluate(args) -> int:
             output.update(num_references=results["bleu"].num_references)
         if validity is not None:
             output["grammar_validity"] = validity
+        if nll is not None:
+            output["nll_test"] = nll
         output["signature"] = {name: r.signature for name, r in results.items()}
         print(json.dumps(output))
         return 0
     if validity is not None:
         print(f"grammar validity: {validity:.4f} ({args.grammar})")
+    if nll is not None:
+        print(f"NLL_test: {nll:.4f} nats/token ({args.run}'s generator on {args.references})")
     if not results:
         return 0
     first = next(iter(results.values()))
@@ -346,6 +355,17 @@ def _evaluate_sweep(args) -> int:
             print(f"{curve.label:<28} {temperature:>5.2f} {bleu_n:>8.3f} {self_bleu_n:>12.3f}")
     print(f"wrote {json_path} and {png_path}")
     return 0
+
+
+def _run_nll(run_dir: str, references: str) -> float:
+    from seqgan_gumbel.rundir import RunDirectory
+
+    RunDirectory(run_dir).require_run()
+    _quiet_tensorflow()
+    from seqgan_gumbel.likelihood import run_nll
+
+    nll, _ = run_nll(run_dir, references)
+    return nll
 
 
 def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> float:

@@ -175,3 +175,12 @@ def test_evaluate_sweep_writes_json_and_png(trained_run):
     assert "run/mle" in result.stdout
     bad = run_cli("evaluate-sweep", folder / "nowhere", "--references", folder / "test.txt", "--out", prefix)
     assert bad.returncode == 2 and "run directory not found" in bad.stderr
+
+
+def test_evaluate_with_run_reports_nll_test(trained_run):
+    folder, _ = trained_run
+    metrics = json.loads((folder / "run" / "metrics.json").read_text())
+    result = run_cli("evaluate", "--samples", folder / "run" / "samples" / "final.txt",
+                     "--references", folder / "test.txt", "--run", folder / "run", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["nll_test"] == pytest.approx(metrics["nll_test"], rel=1e-5)

@@ -13,7 +13,8 @@ from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import AdversarialCheckpoint, TemperatureSchedule
 from seqgan_gumbel.training.mle import MLETrainer, token_nll
-from seqgan_gumbel.training.run import negative_log_likelihood, train
+from seqgan_gumbel.likelihood import negative_log_likelihood
+from seqgan_gumbel.training.run import train
 
 from conftest import tiny_sentences
 
@@ -127,7 +128,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["bleu"]) == {"2", "3", "4", "5"}
-    assert 0 < metrics["bleu"]["2"] <= 1 and metrics["nll_test"] > 0
+    assert 0 < metrics["bleu"]["2"] <= 1 and metrics["nll_test"] > 0 and metrics["nll_train"] > 0
     assert metrics["num_samples"] == 50 and metrics["num_references"] == 64
     assert metrics == result.metrics
     assert len(result.samples) == 50

@@ -16,6 +16,7 @@ from seqgan_gumbel import __version__
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches
 from seqgan_gumbel.generation import decode_all, sample_ids
+from seqgan_gumbel.likelihood import negative_log_likelihood
 from seqgan_gumbel.metrics.bleu import bleu
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.rundir import (
@@ -148,7 +149,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
     references = test_sentences or sentences
     # Scored now so that every report can say whether adversarial training helped.
     mle_metrics = evaluate_generator(
-        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker
+        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker,
+        train_ids,
     )
     log("after MLE pretraining: " + format_scores(mle_metrics))
 
@@ -182,7 +184,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
     train_seconds = time.perf_counter() - started
 
     metrics = evaluate_generator(
-        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker
+        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker,
+        train_ids,
     )
     metrics.update(
         mle=mle_metrics,
@@ -206,6 +209,7 @@ def evaluate_generator(
     seed: int,
     batch_size: int = 64,
     grammar_checker=None,
+    train_ids: np.ndarray | None = None,
 ) -> dict:
     """BLEU of the generator's samples and its NLL of the test sentences.
 
@@ -218,9 +222,10 @@ def evaluate_generator(
         seed: sampling seed.
         batch_size: batch size of the NLL evaluation.
         grammar_checker: a `GrammarChecker` for the corpus's grammar, or None.
+        train_ids: encoded training sentences for NLL_train (None: skipped).
 
     Returns:
-        {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "num_samples": ...,
+        {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "nll_train": ..., "num_samples": ...,
         "num_references": ..., "grammar_validity": ...}; the last two only when computable.
     """
     ids = sample_ids(generator, num_samples, seed=seed)
@@ -235,6 +240,8 @@ def evaluate_generator(
     }
     if test_ids is not None:
         metrics["nll_test"] = negative_log_likelihood(generator, test_ids, batch_size)
+    if train_ids is not None:
+        metrics["nll_train"] = negative_log_likelihood(generator, train_ids, batch_size)
     if grammar_checker is not None:
         metrics["grammar_validity"] = grammar_checker.validity(hypotheses)
     return metrics
@@ -245,14 +252,8 @@ def format_scores(metrics: dict) -> str:
     text = "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items())
     if "nll_test" in metrics:
         text += f"  NLL_test: {metrics['nll_test']:.3f}"
+    if "nll_train" in metrics:
+        text += f"  NLL_train: {metrics['nll_train']:.3f}"
     if "grammar_validity" in metrics:
         text += f"  grammar-valid: {metrics['grammar_validity']:.1%}"
     return text
-
-
-def negative_log_likelihood(generator: LSTMGenerator, ids: np.ndarray, batch_size: int = 64) -> float:
-    """Mean per-token NLL (nats) of encoded sentences under the generator, EOS included."""
-    trainer = MLETrainer(generator)
-    trainer.compile()
-    results = trainer.evaluate(mle_batches(ids, batch_size, seed=0, shuffle=False), verbose=0, return_dict=True)
-    return float(results["nll"])
