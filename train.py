@@ -23,7 +23,7 @@ DEFAULT_GRAMMAR = ROOT / "data" / "simple_english.pcfg"
 
 def with_defaults(argv: list[str]) -> list[str]:
     """The train command line with the default corpus and a fresh run directory filled in."""
-    if any(a in ("-h", "--help") for a in argv):
+    if any(a in ("-h", "--help", "--resume") for a in argv):
         return ["train", *argv]
     flags = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
     extra = []

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from seqgan_gumbel import __version__
 from seqgan_gumbel.config import LOSSES, SCHEDULES, Config
-from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.errors import TrainingDiverged, TrainingInterrupted, UserInputError
 
 PROG = "seqgan-gumbel"
 
@@ -76,6 +76,7 @@ _TRAIN_FLAGS = {
     "beta_max": ("training", "beta_max"),
     "schedule": ("training", "schedule"),
     "loss": ("training", "loss"),
+    "deterministic": ("training", "deterministic"),
 }
 
 
@@ -100,8 +101,13 @@ def _add_train_parser(commands) -> None:
     data.add_argument("--lowercase", action="store_true", default=None, help="lower-case the text")
     data.add_argument("--max-length", type=_positive_int, default=None, help=f"most tokens per sentence (default: {_default('data', 'max_length')})")
     tr = p.add_argument_group("training")
-    tr.add_argument("--out", metavar="RUN_DIR", required=True, help="new run directory")
+    tr.add_argument("--out", metavar="RUN_DIR", required=True, help="the run directory: a new one, or the one to --resume")
     tr.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue the killed or interrupted run in --out from its newest checkpoint "
+                    "(its own settings and corpus; other settings flags are refused)")
+    tr.add_argument("--deterministic", action="store_true", default=None,
+                    help="turn on TensorFlow's op determinism (slower)")
     tr.add_argument("--seed", type=int, default=None, help=f"random seed (default: {_default('training', 'seed')})")
     tr.add_argument("--batch-size", type=_positive_int, default=None, help=f"sentences per batch (default: {_default('training', 'batch_size')})")
     tr.add_argument("--pretrain-epochs", type=_non_negative_int, default=None, help=f"MLE epochs (default: {_default('training', 'pretrain_epochs')})")
@@ -239,12 +245,19 @@ def _quiet_tensorflow() -> None:
 
 
 def _train(args) -> int:
-    from seqgan_gumbel.training.prepare import prepare_run
+    from seqgan_gumbel.training.prepare import prepare_resume, prepare_run
 
-    config = config_from_args(args)
     # Every input is checked before TensorFlow loads: bad input fails in a
     # fraction of a second and leaves nothing behind.
-    prepared = prepare_run(config, args.out, overwrite=args.overwrite)
+    if args.resume:
+        given = [f"--{flag.replace('_', '-')}" for flag in _TRAIN_FLAGS if getattr(args, flag) is not None]
+        if given or args.config or args.set or args.overwrite:
+            raise UserInputError(
+                f"--resume continues a run with its own settings; drop {', '.join(given) or '--config/--set/--overwrite'}"
+            )
+        prepared = prepare_resume(args.out)
+    else:
+        prepared = prepare_run(config_from_args(args), args.out, overwrite=args.overwrite)
     _quiet_tensorflow()
     from seqgan_gumbel.training.run import train_prepared
 
@@ -418,6 +431,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserInputError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 130
+    except TrainingDiverged as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -107,6 +107,8 @@ class TrainingConfig:
         checkpoint_every: save weights every this many adversarial steps (0: only at the end).
         keep_checkpoints: how many adversarial checkpoints to keep.
         num_eval_samples: sentences generated for the final BLEU report.
+        deterministic: turn on TensorFlow's op determinism (slower; CPU runs
+            with a fixed seed are reproducible without it).
     """
 
     seed: int = 1234
@@ -126,6 +128,7 @@ class TrainingConfig:
     checkpoint_every: int = 50
     keep_checkpoints: int = 3
     num_eval_samples: int = 1000
+    deterministic: bool = False
 
 
 @dataclass

@@ -25,7 +25,35 @@ def mle_batches(ids: np.ndarray, batch_size: int, seed: int, shuffle: bool = Tru
     return dataset.batch(batch_size, drop_remainder=shuffle).prefetch(tf.data.AUTOTUNE)
 
 
-def adversarial_batches(ids: np.ndarray, batch_size: int, discriminator_steps: int, seed: int) -> tf.data.Dataset:
+def mle_stream(ids: np.ndarray, batch_size: int, seed: int, skip: int = 0) -> tf.data.Dataset:
+    """An endless, seeded stream of training batches, reshuffled every pass.
+
+    The stream is a function of the seed alone, so a resumed run that skips
+    the batches it already trained on sees exactly the batches an
+    uninterrupted run would.
+
+    Args:
+        ids: (sentences, length) int32 array.
+        batch_size: sentences per batch (the stream never yields a partial batch).
+        seed: shuffle seed.
+        skip: batches to skip from the start.
+
+    Returns:
+        A dataset of (batch, length) int32 tensors.
+    """
+    return (
+        tf.data.Dataset.from_tensor_slices(ids)
+        .shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch_size, drop_remainder=True)
+        .skip(skip)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def adversarial_batches(
+    ids: np.ndarray, batch_size: int, discriminator_steps: int, seed: int, skip: int = 0
+) -> tf.data.Dataset:
     """An endless stream of real batches for adversarial iterations.
 
     Each element holds one fresh real batch per discriminator step, shape
@@ -37,6 +65,7 @@ def adversarial_batches(ids: np.ndarray, batch_size: int, discriminator_steps: i
         batch_size: sentences per batch.
         discriminator_steps: real batches per element.
         seed: shuffle seed.
+        skip: elements (adversarial iterations) to skip, for resuming.
 
     Returns:
         The dataset.
@@ -47,5 +76,6 @@ def adversarial_batches(ids: np.ndarray, batch_size: int, discriminator_steps: i
         .repeat()
         .batch(batch_size, drop_remainder=True)
         .batch(discriminator_steps, drop_remainder=True)
+        .skip(skip)
         .prefetch(tf.data.AUTOTUNE)
     )

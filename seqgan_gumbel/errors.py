@@ -7,3 +7,11 @@ class UserInputError(Exception):
     The message names the offending file or setting and the problem in one line;
     the command line prints it without a traceback and exits with status 2.
     """
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on request (Ctrl-C) after saving a checkpoint; exit status 130."""
+
+
+class TrainingDiverged(Exception):
+    """A loss became NaN or infinite; training stopped, the last good checkpoint kept; exit status 1."""

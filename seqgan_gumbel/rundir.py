@@ -7,9 +7,10 @@ Layout (every file written atomically):
     generator_mle.keras     the generator after MLE pretraining
     generator.keras         the generator after adversarial training
     discriminator.keras     the discriminator after adversarial training
-    checkpoints/            periodic adversarial checkpoints (weights + step)
+    checkpoints/            complete training state for --resume (the newest few)
     samples/                sentences sampled during training
-    metrics.json            the final report (BLEU, NLL)
+    metrics_mle.json        the report on the MLE-pretrained generator
+    metrics.json            the final report (BLEU, NLL; the MLE report inside)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.fileio import atomic_path, atomic_write_text
+from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
 from seqgan_gumbel.tokenizer import Tokenizer
 
 CONFIG_FILE = "config.json"
@@ -29,6 +30,7 @@ GENERATOR_FILE = "generator.keras"
 MLE_GENERATOR_FILE = "generator_mle.keras"
 DISCRIMINATOR_FILE = "discriminator.keras"
 METRICS_FILE = "metrics.json"
+MLE_METRICS_FILE = "metrics_mle.json"
 CORPUS_STATS_FILE = "corpus_stats.json"
 
 
@@ -103,6 +105,10 @@ class RunDirectory:
 
     def write_json(self, name: str, data) -> None:
         atomic_write_text(self.file(name), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def read_json(self, name: str):
+        """Parses a JSON file of the run (never evaluates it)."""
+        return read_json(self.file(name), name)
 
     def write_lines(self, name: str, lines: list[str]) -> None:
         atomic_write_text(self.file(name), "".join(line + "\n" for line in lines))

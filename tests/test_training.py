@@ -11,7 +11,8 @@ from seqgan_gumbel.datasets import adversarial_batches, mle_batches
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
-from seqgan_gumbel.training.callbacks import AdversarialCheckpoint, TemperatureSchedule
+from seqgan_gumbel.training.callbacks import PeriodicCheckpoint, TemperatureSchedule
+from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
 from seqgan_gumbel.training.mle import MLETrainer, token_nll
 from seqgan_gumbel.likelihood import negative_log_likelihood
 from seqgan_gumbel.training.run import train
@@ -86,21 +87,39 @@ def test_discriminator_learns_to_separate_real_from_untrained_fakes(encoded):
     assert real_score > 0.8 and real_score - fake_score > 0.5
 
 
-def test_checkpoints_keep_the_newest_and_are_complete(tmp_path, encoded):
+def test_checkpoints_keep_the_newest_and_restore_everything(tmp_path, encoded):
     tok, ids = encoded
     g, d = _models(tok.vocab_size)
     gan = GumbelGAN(g, d)
-    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), discriminator_steps=1)
+    g_opt, d_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    gan.compile(g_opt, d_opt, discriminator_steps=1)
+    manager = CheckpointManager(tmp_path, keep=2, generator=g, discriminator=d, g_opt=g_opt, d_opt=d_opt)
+    step = lambda: int(gan.step_counter.numpy())  # noqa: E731
+    callback = PeriodicCheckpoint(manager, lambda: TrainingState("adversarial", 0, step()), step, every=2)
     gan.fit(adversarial_batches(ids, 16, 1, seed=0), steps_per_epoch=5, epochs=1, verbose=0, shuffle=False,
-            callbacks=[AdversarialCheckpoint(tmp_path, every=2, keep=2)])
-    folders = sorted(p.name for p in tmp_path.iterdir())
-    assert folders == ["step-000004", "step-000005"]
-    state = json.loads((tmp_path / "step-000005" / "state.json").read_text())
-    assert state["step"] == 5
-    restored = LSTMGenerator(tok.vocab_size, 9, embedding_dim=8, hidden_dim=16)
-    restored.load_weights(tmp_path / "step-000005" / "generator.weights.h5")
-    for a, b in zip(restored.get_weights(), g.get_weights()):
+            callbacks=[callback])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adversarial-00000004", "adversarial-00000005"]
+    folder, state = manager.latest()
+    assert state == TrainingState("adversarial", 0, 5)
+    g2, d2 = _models(tok.vocab_size)
+    g_opt2, d_opt2 = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    g_opt2.build(g2.trainable_variables)
+    d_opt2.build(d2.trainable_variables)
+    CheckpointManager(tmp_path, 2, generator=g2, discriminator=d2, g_opt=g_opt2, d_opt=d_opt2).restore(folder)
+    for a, b in zip(g.get_weights() + d.get_weights(), g2.get_weights() + d2.get_weights()):
         np.testing.assert_array_equal(a, b)
+    assert int(g_opt2.iterations.numpy()) == 5
+    for a, b in zip(d_opt.variables, d_opt2.variables):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_an_incomplete_checkpoint_folder_is_ignored(tmp_path):
+    (tmp_path / "adversarial-00000009").mkdir()  # killed before state.json: never renamed into place
+    (tmp_path / ".adversarial-00000010.tmp-x").mkdir()
+    manager = CheckpointManager(tmp_path, keep=2, step=tf.Variable(1))
+    assert manager.latest() is None
+    manager.save(TrainingState("pretrain", 3, 0))
+    assert manager.latest()[1] == TrainingState("pretrain", 3, 0)
 
 
 def _tiny_config(corpus, test=None) -> Config:
@@ -124,7 +143,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
     run = tmp_path / "run"
     for name in ["config.json", "vocab.json", "corpus_stats.json", "generator_mle.keras", "generator.keras",
                  "discriminator.keras", "metrics.json", "samples/pretrained.txt", "samples/step-000002.txt",
-                 "samples/final.txt", "checkpoints/step-000004/state.json"]:
+                 "samples/final.txt", "checkpoints/adversarial-00000004/state.json", "metrics_mle.json"]:
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["bleu"]) == {"2", "3", "4", "5"}

@@ -1,15 +1,19 @@
-"""Side effects of training as Keras callbacks: temperature, samples, checkpoints."""
+"""Side effects of training as Keras callbacks: temperature, samples,
+checkpoints, interruption and divergence."""
 
 from __future__ import annotations
 
-import json
+import math
+import signal
 from pathlib import Path
 from typing import Callable
 
 import keras
 
-from seqgan_gumbel.fileio import atomic_path, atomic_write_text
+from seqgan_gumbel.errors import TrainingDiverged, TrainingInterrupted
+from seqgan_gumbel.fileio import atomic_write_text
 from seqgan_gumbel.schedules import inverse_temperature
+from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
 
 
 class TemperatureSchedule(keras.callbacks.Callback):
@@ -57,48 +61,102 @@ class SampleWriter(keras.callbacks.Callback):
             sentences = self.sample_fn()
             atomic_write_text(self.directory / f"step-{step:06d}.txt", "".join(s + "\n" for s in sentences))
             if self.echo:
-                self.echo(f"\n[step {step}] " + " | ".join(sentences[:3]))
+                self.echo(f"[step {step}] " + " | ".join(sentences[:3]))
 
 
-class AdversarialCheckpoint(keras.callbacks.Callback):
-    """Saves the generator's and discriminator's weights every `every` steps.
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite loss, before anything is saved.
 
-    Each checkpoint is a folder ``step-NNNNNN`` holding both weight files and
-    a state.json with the step, written last, so a folder without state.json
-    is incomplete and ignored. Only the newest `keep` checkpoints are kept.
+    Placed first among the callbacks, it raises before any checkpoint callback
+    sees the bad step, so the last checkpoint on disk stays the last good one.
 
     Args:
-        directory: the run's checkpoints folder.
-        every: the period in adversarial steps (0: only at the end of training).
-        keep: how many checkpoints to keep.
+        phase: "pretrain" or "adversarial", for the message.
+        step_fn: returns the current step number.
     """
 
-    def __init__(self, directory: Path, every: int, keep: int):
+    def __init__(self, phase: str, step_fn: Callable[[], int]):
         super().__init__()
-        self.directory = Path(directory)
-        self.every = every
-        self.keep = keep
+        self.phase = phase
+        self.step_fn = step_fn
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.step_counter.numpy())
-        if self.every and step % self.every == 0:
-            self.save(step)
+        for name, value in (logs or {}).items():
+            if "loss" in name or name == "nll":
+                if not math.isfinite(float(value)):
+                    raise TrainingDiverged(
+                        f"{name} became {float(value)} at {self.phase} step {self.step_fn()}; "
+                        f"training stopped, the last good checkpoint is kept"
+                    )
+
+
+class PeriodicCheckpoint(keras.callbacks.Callback):
+    """Saves complete training state every `every` steps and at the end of training.
+
+    Args:
+        manager: writes the checkpoints.
+        state_fn: returns the current `TrainingState`.
+        step_fn: returns the step count that `every` divides.
+        every: the period in steps (0: only at the end).
+    """
+
+    def __init__(self, manager: CheckpointManager, state_fn: Callable[[], TrainingState],
+                 step_fn: Callable[[], int], every: int):
+        super().__init__()
+        self.manager = manager
+        self.state_fn = state_fn
+        self.step_fn = step_fn
+        self.every = every
+        self.last_saved = None
+
+    def save(self) -> Path:
+        state = self.state_fn()
+        folder = self.manager.save(state)
+        self.last_saved = state
+        return folder
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.every and self.step_fn() % self.every == 0:
+            self.save()
 
     def on_train_end(self, logs=None):
-        step = int(self.model.step_counter.numpy())
-        if not (self.directory / f"step-{step:06d}" / "state.json").exists():
-            self.save(step)
+        if self.last_saved != self.state_fn():
+            self.save()
 
-    def save(self, step: int) -> None:
-        folder = self.directory / f"step-{step:06d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, network in (("generator", self.model.generator), ("discriminator", self.model.discriminator)):
-            with atomic_path(folder / f"{name}.weights.h5", suffix=".weights.h5") as tmp:
-                network.save_weights(tmp)
-        state = {"step": step, "inverse_temperature": float(self.model.inverse_temperature.numpy())}
-        atomic_write_text(folder / "state.json", json.dumps(state) + "\n")
-        complete = sorted(p for p in self.directory.glob("step-*") if (p / "state.json").exists())
-        for old in complete[: -self.keep]:
-            for file in old.iterdir():
-                file.unlink()
-            old.rmdir()
+
+class GracefulInterrupt(keras.callbacks.Callback):
+    """Turns Ctrl-C (SIGINT) into a checkpoint and a clean stop.
+
+    While training runs, SIGINT only sets a flag; at the end of the current
+    step the state is saved and `TrainingInterrupted` raised, whose message
+    says how to resume. A second Ctrl-C falls back to the default behaviour.
+
+    Args:
+        checkpoint: the run's `PeriodicCheckpoint` callback.
+        resume_hint: the command that resumes the run.
+    """
+
+    def __init__(self, checkpoint: PeriodicCheckpoint, resume_hint: str):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.resume_hint = resume_hint
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+
+    def on_train_begin(self, logs=None):
+        self._previous = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def on_train_end(self, logs=None):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested:
+            folder = self.checkpoint.save()
+            self.on_train_end()
+            raise TrainingInterrupted(f"interrupted; checkpoint saved in {folder}; resume with: {self.resume_hint}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from seqgan_gumbel.config import Config
 from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.grammar import GrammarChecker, load_grammar
-from seqgan_gumbel.rundir import RunDirectory
+from seqgan_gumbel.rundir import CORPUS_STATS_FILE, RunDirectory
 from seqgan_gumbel.tokenizer import Tokenizer
 
 
@@ -30,6 +31,48 @@ class PreparedRun:
     test_ids: np.ndarray | None = None
     test_stats: CorpusStats | None = None
     grammar_checker: GrammarChecker | None = None
+    resume: bool = False
+
+    def corpus_record(self) -> dict:
+        """What corpus_stats.json records: the counts and each file's SHA-256."""
+        data = self.config.data
+        return {
+            "train": self.train_stats.to_dict(),
+            "test": self.test_stats and self.test_stats.to_dict(),
+            "sha256": {"train": file_sha256(data.corpus), "test": data.test and file_sha256(data.test)},
+        }
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (identifies a corpus across resumes)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def prepare_resume(run_dir: str | Path) -> PreparedRun:
+    """Reads a killed run's settings, vocabulary and corpora for `--resume`.
+
+    The corpora must be the files the run started with (same path, same
+    bytes): a resumed run that trained on different data would not be the
+    same run.
+
+    Raises:
+        UserInputError: not a run directory, damaged files, or changed corpora.
+    """
+    run = RunDirectory(run_dir)
+    run.require_run()
+    config = run.load_config()
+    tokenizer = run.load_tokenizer()
+    record = run.read_json(CORPUS_STATS_FILE)
+    expected = record.get("sha256", {}) if isinstance(record, dict) else {}
+    data = config.data
+    for role, path in (("train", data.corpus), ("test", data.test)):
+        if path and expected.get(role) and Path(path).is_file() and file_sha256(path) != expected[role]:
+            raise UserInputError(f"{path}: the corpus changed since the run started; resume needs the same file")
+    sentences = read_lines(data.corpus, "corpus")
+    train_ids, train_stats = encode_sentences(sentences, tokenizer, data.max_length, data.long_sentences)
+    prepared = PreparedRun(config, run, False, tokenizer, sentences, train_ids, train_stats, resume=True)
+    _add_test_and_grammar(prepared)
+    return prepared
 
 
 def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) -> PreparedRun:
@@ -66,14 +109,19 @@ def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) ->
             f"({t.batch_size}); lower --batch-size or add sentences"
         )
     prepared = PreparedRun(config, run, overwrite, tokenizer, sentences, train_ids, train_stats)
+    _add_test_and_grammar(prepared)
+    return prepared
+
+
+def _add_test_and_grammar(prepared: PreparedRun) -> None:
+    data = prepared.config.data
     if data.grammar:
         prepared.grammar_checker = _grammar_checker(data.grammar)
     if data.test:
         prepared.test_sentences = read_lines(data.test, "test corpus")
         prepared.test_ids, prepared.test_stats = load_corpus(
-            data.test, tokenizer, data.max_length, data.long_sentences, "test corpus"
+            data.test, prepared.tokenizer, data.max_length, data.long_sentences, "test corpus"
         )
-    return prepared
 
 
 def _grammar_checker(path: str) -> GrammarChecker:

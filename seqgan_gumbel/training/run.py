@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from seqgan_gumbel import __version__
 from seqgan_gumbel.config import Config
-from seqgan_gumbel.datasets import adversarial_batches, mle_batches
+from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import negative_log_likelihood
 from seqgan_gumbel.metrics.bleu import bleu
@@ -25,10 +25,18 @@ from seqgan_gumbel.rundir import (
     GENERATOR_FILE,
     METRICS_FILE,
     MLE_GENERATOR_FILE,
+    MLE_METRICS_FILE,
 )
 from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
-from seqgan_gumbel.training.callbacks import AdversarialCheckpoint, SampleWriter, TemperatureSchedule
+from seqgan_gumbel.training.callbacks import (
+    GracefulInterrupt,
+    PeriodicCheckpoint,
+    SampleWriter,
+    StopOnNonFiniteLoss,
+    TemperatureSchedule,
+)
+from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
 from seqgan_gumbel.training.mle import MLETrainer
 from seqgan_gumbel.training.prepare import PreparedRun, prepare_run
 
@@ -110,82 +118,139 @@ def train(
 
 
 def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, verbose: int = 2) -> RunResult:
-    """Runs `train` on inputs already checked by `prepare_run`."""
+    """Runs `train` on inputs already checked by `prepare_run` (or `prepare_resume`).
+
+    A resumed run restores the newest complete checkpoint and continues from
+    it; on CPU with the same seed it ends with the same weights as a run that
+    was never interrupted.
+
+    Raises:
+        TrainingInterrupted: Ctrl-C; a checkpoint was saved first.
+        TrainingDiverged: a loss became NaN or infinite; the last good checkpoint is kept.
+    """
     config, run, tokenizer = prepared.config, prepared.run, prepared.tokenizer
     data, t = config.data, config.training
     sentences, train_ids, train_stats = prepared.sentences, prepared.train_ids, prepared.train_stats
     test_sentences, test_ids, test_stats = prepared.test_sentences, prepared.test_ids, prepared.test_stats
-    run.create(overwrite=prepared.overwrite)
-    run.save_config(config)
-    run.save_tokenizer(tokenizer)
-    run.write_json(CORPUS_STATS_FILE, {"train": train_stats.to_dict(), "test": test_stats and test_stats.to_dict()})
+    if not prepared.resume:
+        run.create(overwrite=prepared.overwrite)
+        run.save_config(config)
+        run.save_tokenizer(tokenizer)
+        run.write_json(CORPUS_STATS_FILE, prepared.corpus_record())
     log(train_stats.summary(f"corpus {data.corpus}"))
     if test_stats:
         log(test_stats.summary(f"test corpus {data.test}"))
     log(f"vocabulary: {tokenizer.vocab_size} tokens ({data.level} level); run directory: {run.path}")
 
+    if t.deterministic:
+        tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(t.seed)
     generator = build_generator(config, tokenizer.vocab_size)
     discriminator = build_discriminator(config, tokenizer.vocab_size)
+    mle_optimizer = _optimizer(t.pretrain_learning_rate, t.grad_clip)
+    generator_optimizer = _optimizer(t.generator_learning_rate, t.grad_clip)
+    discriminator_optimizer = _optimizer(t.discriminator_learning_rate, t.grad_clip)
+    mle = MLETrainer(generator)
+    mle.compile(optimizer=mle_optimizer)
+    gan = GumbelGAN(generator, discriminator, seed=t.seed)
+    gan.compile(
+        generator_optimizer=generator_optimizer,
+        discriminator_optimizer=discriminator_optimizer,
+        loss=t.loss,
+        discriminator_steps=t.discriminator_steps,
+        straight_through=t.straight_through,
+    )
+    # Built up front so that a checkpoint can restore their slots.
+    mle_optimizer.build(generator.trainable_variables)
+    generator_optimizer.build(generator.trainable_variables)
+    discriminator_optimizer.build(discriminator.trainable_variables)
+    manager = CheckpointManager(
+        run.checkpoints, t.keep_checkpoints, generator=generator, discriminator=discriminator,
+        mle_optimizer=mle_optimizer, generator_optimizer=generator_optimizer,
+        discriminator_optimizer=discriminator_optimizer,
+    )
+    state = TrainingState("pretrain", 0, 0)
+    if prepared.resume:
+        latest = manager.latest()
+        if latest is None:
+            log("no checkpoint yet: starting the run from the beginning")
+        else:
+            folder, state = latest
+            manager.restore(folder)
+            log(f"resuming from {folder.name}: {state.mle_steps} MLE steps and "
+                f"{state.adversarial_steps} adversarial steps done")
+    resume_hint = f"seqgan-gumbel train --resume --out {run.path}"
     started = time.perf_counter()
 
     def sample_sentences(num: int = 20, gen=generator) -> list[str]:
         return decode_all(tokenizer, sample_ids(gen, num, seed=t.seed))
 
-    mle = MLETrainer(generator)
-    mle.compile(optimizer=_optimizer(t.pretrain_learning_rate, t.grad_clip))
-    if t.pretrain_epochs:
-        log(f"MLE pretraining: {t.pretrain_epochs} epochs of {len(train_ids) // t.batch_size} batches")
-        mle.fit(
-            mle_batches(train_ids, t.batch_size, t.seed),
-            epochs=t.pretrain_epochs,
-            shuffle=False,  # the dataset shuffles itself, seeded
-            validation_data=mle_batches(test_ids, t.batch_size, t.seed, shuffle=False) if test_ids is not None else None,
-            verbose=verbose,
+    steps_per_epoch = len(train_ids) // t.batch_size
+    if state.phase == "pretrain":
+        remaining = t.pretrain_epochs * steps_per_epoch - state.mle_steps
+        if remaining > 0:
+            log(f"MLE pretraining: {t.pretrain_epochs} epochs of {steps_per_epoch} batches"
+                + (f", {state.mle_steps} batches already done" if state.mle_steps else ""))
+        mle_step = lambda: int(mle_optimizer.iterations.numpy())  # noqa: E731
+        checkpoint = PeriodicCheckpoint(
+            manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step, steps_per_epoch
         )
-    run.save_model(generator, MLE_GENERATOR_FILE)
-    run.write_lines("samples/pretrained.txt", sample_sentences())
-    pretrain_seconds = time.perf_counter() - started
-    references = test_sentences or sentences
-    # Scored now so that every report can say whether adversarial training helped.
-    mle_metrics = evaluate_generator(
-        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker,
-        train_ids,
-    )
+        callbacks = [
+            StopOnNonFiniteLoss("MLE", mle_step),
+            checkpoint,
+            GracefulInterrupt(checkpoint, resume_hint),
+        ]
+        _pretrain(mle, train_ids, test_ids, t, state.mle_steps, steps_per_epoch, callbacks, verbose)
+        run.save_model(generator, MLE_GENERATOR_FILE)
+        run.write_lines("samples/pretrained.txt", sample_sentences())
+        # Scored now so that every report can say whether adversarial training helped.
+        mle_metrics = evaluate_generator(
+            generator, tokenizer, test_sentences or sentences, test_ids, t.num_eval_samples, t.seed,
+            t.batch_size, prepared.grammar_checker, train_ids,
+        )
+        run.write_json(MLE_METRICS_FILE, mle_metrics)
+        state = TrainingState("adversarial", state.mle_steps + max(remaining, 0), 0)
+        manager.save(state)
+    else:
+        mle_metrics = run.read_json(MLE_METRICS_FILE)
     log("after MLE pretraining: " + format_scores(mle_metrics))
+    pretrain_seconds = time.perf_counter() - started
 
-    gan = GumbelGAN(generator, discriminator, seed=t.seed)
-    gan.compile(
-        generator_optimizer=_optimizer(t.generator_learning_rate, t.grad_clip),
-        discriminator_optimizer=_optimizer(t.discriminator_learning_rate, t.grad_clip),
-        loss=t.loss,
-        discriminator_steps=t.discriminator_steps,
-        straight_through=t.straight_through,
-    )
+    gan.step_counter.assign(state.adversarial_steps)
+    remaining = t.adversarial_steps - state.adversarial_steps
     log(
         f"adversarial training: {t.adversarial_steps} steps, {t.loss} loss, "
         f"{t.discriminator_steps} discriminator steps each, beta 1 -> {t.beta_max} ({t.schedule})"
+        + (f", {state.adversarial_steps} already done" if state.adversarial_steps else "")
     )
-    callbacks = [
-        TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule),
-        SampleWriter(sample_sentences, run.samples, t.sample_every, echo=log if verbose else None),
-        AdversarialCheckpoint(run.checkpoints, t.checkpoint_every, t.keep_checkpoints),
-    ]
-    gan.fit(
-        adversarial_batches(train_ids, t.batch_size, t.discriminator_steps, t.seed),
-        steps_per_epoch=t.adversarial_steps,
-        epochs=1,
-        shuffle=False,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    if remaining > 0:
+        adversarial_step = lambda: int(gan.step_counter.numpy())  # noqa: E731
+        checkpoint = PeriodicCheckpoint(
+            manager, lambda: TrainingState("adversarial", state.mle_steps, adversarial_step()),
+            adversarial_step, t.checkpoint_every,
+        )
+        callbacks = [
+            StopOnNonFiniteLoss("adversarial", adversarial_step),
+            TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule),
+            SampleWriter(sample_sentences, run.samples, t.sample_every, echo=log if verbose else None),
+            checkpoint,
+            GracefulInterrupt(checkpoint, resume_hint),
+        ]
+        gan.fit(
+            adversarial_batches(train_ids, t.batch_size, t.discriminator_steps, t.seed, skip=state.adversarial_steps),
+            steps_per_epoch=remaining,
+            epochs=1,
+            shuffle=False,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
     run.save_model(generator, GENERATOR_FILE)
     run.save_model(discriminator, DISCRIMINATOR_FILE)
     train_seconds = time.perf_counter() - started
 
     metrics = evaluate_generator(
-        generator, tokenizer, references, test_ids, t.num_eval_samples, t.seed, t.batch_size, prepared.grammar_checker,
-        train_ids,
+        generator, tokenizer, test_sentences or sentences, test_ids, t.num_eval_samples, t.seed, t.batch_size,
+        prepared.grammar_checker, train_ids,
     )
     metrics.update(
         mle=mle_metrics,
@@ -198,6 +263,24 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
     run.write_lines("samples/final.txt", samples)
     run.write_json(METRICS_FILE, metrics)
     return RunResult(run.path, metrics, samples)
+
+
+def _pretrain(mle, train_ids, test_ids, t, start_step: int, steps_per_epoch: int, callbacks, verbose: int) -> None:
+    """MLE epochs from `start_step` (a resumed run may stop mid-epoch) to the end."""
+    validation = mle_batches(test_ids, t.batch_size, t.seed, shuffle=False) if test_ids is not None else None
+    epoch, offset = divmod(start_step, steps_per_epoch)
+    if epoch >= t.pretrain_epochs:
+        return
+    if offset:
+        # Finish the interrupted epoch first, then continue with whole ones.
+        mle.fit(mle_stream(train_ids, t.batch_size, t.seed, skip=start_step), steps_per_epoch=steps_per_epoch - offset,
+                initial_epoch=epoch, epochs=epoch + 1, shuffle=False, validation_data=validation,
+                callbacks=callbacks, verbose=verbose)
+        epoch += 1
+    if epoch < t.pretrain_epochs:
+        mle.fit(mle_stream(train_ids, t.batch_size, t.seed, skip=epoch * steps_per_epoch),
+                steps_per_epoch=steps_per_epoch, initial_epoch=epoch, epochs=t.pretrain_epochs, shuffle=False,
+                validation_data=validation, callbacks=callbacks, verbose=verbose)
 
 
 def evaluate_generator(

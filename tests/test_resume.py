@@ -1,0 +1,129 @@
+"""Faults: SIGKILL then --resume, Ctrl-C, NaN losses; run through the real CLI."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT, tiny_sentences
+
+def _settings(adversarial_steps=16):
+    return [
+        "--max-length", "8", "--batch-size", "16", "--pretrain-epochs", "4", "--adversarial-steps", str(adversarial_steps),
+        *COMMON,
+    ]
+
+
+COMMON = [
+    "--seed", "5", "--set", "generator.hidden_dim=16", "--set", "generator.embedding_dim=8",
+    "--set", "discriminator.num_filters=8", "--set", "training.num_eval_samples=20",
+    "--set", "training.discriminator_steps=2", "--set", "training.checkpoint_every=2",
+    "--set", "training.sample_every=0", "-q",
+]
+SETTINGS = _settings()
+
+
+def _command(*args):
+    return [sys.executable, "-m", "seqgan_gumbel", *map(str, args)]
+
+
+def _env():
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO_ROOT))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("resume")
+    path = folder / "train.txt"
+    path.write_text("".join(s + "\n" for s in tiny_sentences(1600, 0)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(corpus):
+    out = corpus.parent / "whole"
+    result = subprocess.run(_command("train", "--corpus", corpus, "--out", out, *SETTINGS),
+                            capture_output=True, text=True, env=_env(), timeout=600)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def _weights(run_dir):
+    import keras
+
+    import seqgan_gumbel.models  # noqa: F401
+
+    model = keras.saving.load_model(run_dir / "generator.keras", safe_mode=True, compile=False)
+    return model.get_weights()
+
+
+def _kill_when(out, phase, timeout=300):
+    """Starts a run and SIGKILLs it as soon as a `phase` checkpoint exists."""
+    process = subprocess.Popen(_command("train", "--corpus", out.parent / "train.txt", "--out", out, *SETTINGS),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(p.name.startswith(phase) for p in (out / "checkpoints").glob(f"{phase}-*")):
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait(timeout=60)
+    return process.returncode
+
+
+@pytest.mark.parametrize("phase", ["pretrain", "adversarial"])
+def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted, phase):
+    out = corpus.parent / f"killed-{phase}"
+    assert _kill_when(out, phase) == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (out / "generator.keras").exists()
+    resumed = subprocess.run(_command("train", "--resume", "--out", out, "-q"),
+                             capture_output=True, text=True, env=_env(), timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    final = json.loads((out / "checkpoints" / sorted(os.listdir(out / "checkpoints"))[-1] / "state.json").read_text())
+    assert final["adversarial_steps"] == 16 and final["mle_steps"] == 4 * (1600 // 16)
+    for a, b in zip(_weights(uninterrupted), _weights(out)):
+        np.testing.assert_array_equal(a, b)
+    assert (out / "samples" / "final.txt").read_text() == (uninterrupted / "samples" / "final.txt").read_text()
+
+
+def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):
+    result = subprocess.run(_command("train", "--resume", "--out", tmp_path / "none"),
+                            capture_output=True, text=True, env=_env())
+    assert result.returncode == 2 and "run directory not found" in result.stderr
+    result = subprocess.run(_command("train", "--resume", "--out", tmp_path, "--beta-max", "3"),
+                            capture_output=True, text=True, env=_env())
+    assert result.returncode == 2 and "drop --beta-max" in result.stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(corpus):
+    out = corpus.parent / "interrupted"
+    process = subprocess.Popen(_command("train", "--corpus", corpus, "--out", out, *_settings(400)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list((out / "checkpoints").glob("adversarial-00000002")):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "resume with: seqgan-gumbel train --resume --out" in stderr
+    assert "Traceback" not in stderr
+    states = [json.loads((p / "state.json").read_text()) for p in (out / "checkpoints").glob("adversarial-*")]
+    assert max(s["adversarial_steps"] for s in states) > 2
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(corpus):
+    out = corpus.parent / "diverged"
+    settings = SETTINGS + ["--set", "training.generator_learning_rate=1e30",
+                           "--set", "training.discriminator_learning_rate=1e30", "--set", "training.grad_clip=0"]
+    result = subprocess.run(_command("train", "--corpus", corpus, "--out", out, *settings),
+                            capture_output=True, text=True, env=_env(), timeout=600)
+    assert result.returncode == 1, result.stderr
+    assert "at adversarial step" in result.stderr and "last good checkpoint is kept" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list((out / "checkpoints").glob("adversarial-00000000"))
+    assert not (out / "generator.keras").exists()
