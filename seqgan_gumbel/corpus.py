@@ -15,6 +15,9 @@ import numpy as np
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, UNK_ID, Tokenizer
 
+# A line this long is not a sentence: most likely a file without line breaks.
+MAX_LINE_CHARACTERS = 100_000
+
 
 def read_lines(path: str | Path, what: str = "corpus", keep_blank: bool = False) -> list[str]:
     """Reads the non-blank lines of a UTF-8 text file, stripped.
@@ -33,7 +36,8 @@ def read_lines(path: str | Path, what: str = "corpus", keep_blank: bool = False)
 
     Raises:
         UserInputError: the file is missing, a directory, unreadable, binary,
-            not UTF-8 (with the line number) or has no non-blank line.
+            not UTF-8 (with the line number), has a line of more than
+            MAX_LINE_CHARACTERS characters, or has no non-blank line.
     """
     path = Path(path)
     if not path.exists():
@@ -56,6 +60,12 @@ def read_lines(path: str | Path, what: str = "corpus", keep_blank: bool = False)
     # split("\n") rather than splitlines(): the latter also splits on the
     # Unicode line separators that may legitimately appear inside a sentence.
     lines = [line.strip() for line in text.split("\n")]
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARACTERS:
+            raise UserInputError(
+                f"{path}: line {number} is {len(line):,} characters long (limit {MAX_LINE_CHARACTERS:,}); "
+                f"expected one sentence a line"
+            )
     if not any(lines):
         raise UserInputError(f"{path}: {what} file is empty (no non-blank line)")
     if keep_blank:

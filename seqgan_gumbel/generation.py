@@ -81,7 +81,7 @@ def generate(
             that does not match the model.
     """
     run = RunDirectory(run_dir)
-    run.require_run()
+    run.load_config()  # refuses a run written by an unknown version
     tokenizer = run.load_tokenizer()
     generator = run.load_model(model)
     if getattr(generator, "vocab_size", None) != tokenizer.vocab_size:

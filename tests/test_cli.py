@@ -184,3 +184,17 @@ def test_evaluate_with_run_reports_nll_test(trained_run):
                      "--references", folder / "test.txt", "--run", folder / "run", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["nll_test"] == pytest.approx(metrics["nll_test"], rel=1e-5)
+
+
+def test_deterministic_flag_gives_identical_runs(tmp_path):
+    from conftest import tiny_sentences
+
+    corpus = tmp_path / "train.txt"
+    corpus.write_text("".join(s + "\n" for s in tiny_sentences(100, 4)))
+    outputs = []
+    for name in ("a", "b"):
+        result = run_cli("train", "--corpus", corpus, "--out", tmp_path / name, "--deterministic", "-q", *TINY)
+        assert result.returncode == 0, result.stderr
+        outputs.append((tmp_path / name / "samples" / "final.txt").read_text())
+    assert outputs[0] == outputs[1]
+    assert '"deterministic": true' in (tmp_path / "a" / "config.json").read_text()

@@ -1,0 +1,128 @@
+"""Every bad input through the real command line: one line on stderr, exit status 2,
+no traceback, nothing written or overwritten."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT, tiny_sentences
+
+TINY = ["--max-length", "8", "--batch-size", "16", "--pretrain-epochs", "1", "--adversarial-steps", "2",
+        "--set", "generator.hidden_dim=8", "--set", "generator.embedding_dim=4",
+        "--set", "discriminator.num_filters=4", "--set", "training.num_eval_samples=10",
+        "--set", "training.discriminator_steps=1", "-q"]
+
+
+def run_cli(*args, cwd):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO_ROOT))
+    return subprocess.run([sys.executable, "-m", "seqgan_gumbel", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """Good and bad files, and one real trained run to damage copies of."""
+    ws = tmp_path_factory.mktemp("bad")
+    good = "".join(s + "\n" for s in tiny_sentences(64, 0))
+    (ws / "good.txt").write_text(good)
+    (ws / "empty.txt").write_bytes(b"")
+    (ws / "blank.txt").write_text("\n   \n\t\n")
+    (ws / "latin1.txt").write_bytes(good.encode() + "caf\xe9\n".encode("latin-1"))
+    (ws / "nul.txt").write_bytes(b"a b c\nd \x00 e\n")
+    (ws / "huge_line.txt").write_text(good + "word " * 210_000 + "\n")
+    (ws / "long.txt").write_text("one two three four five six seven eight nine ten\n" * 40)
+    (ws / "few.txt").write_text("a b c\nd e f\n")
+    (ws / "bad_config.json").write_text("{ not json")
+    (ws / "unknown_key.json").write_text(json.dumps({"training": {"betamax": 2}}))
+    (ws / "adir").mkdir()
+    result = run_cli("train", "--corpus", ws / "good.txt", "--out", ws / "run", *TINY, cwd=ws)
+    assert result.returncode == 0, result.stderr
+    for name in ["truncated_model", "vocab_mismatch", "future_config", "not_json_config"]:
+        shutil.copytree(ws / "run", ws / name)
+    model = ws / "truncated_model" / "generator.keras"
+    model.write_bytes(model.read_bytes()[:1000])
+    vocab = json.loads((ws / "vocab_mismatch" / "vocab.json").read_text())
+    vocab["tokens"] = vocab["tokens"][:-3]
+    (ws / "vocab_mismatch" / "vocab.json").write_text(json.dumps(vocab))
+    config = json.loads((ws / "future_config" / "config.json").read_text())
+    config["version"] = 99
+    (ws / "future_config" / "config.json").write_text(json.dumps(config))
+    (ws / "not_json_config" / "config.json").write_text("{")
+    return ws
+
+
+TRAIN = ["train", "--out", "new_run"]
+CASES = {
+    # corpus
+    "corpus missing": (TRAIN + ["--corpus", "missing.txt"], "missing.txt: corpus file not found"),
+    "corpus is a directory": (TRAIN + ["--corpus", "adir"], "adir: is a directory"),
+    "corpus empty": (TRAIN + ["--corpus", "empty.txt"], "empty.txt: corpus file is empty"),
+    "corpus only blank lines": (TRAIN + ["--corpus", "blank.txt"], "blank.txt: corpus file is empty"),
+    "corpus not UTF-8": (TRAIN + ["--corpus", "latin1.txt"], "latin1.txt: line 65 is not valid UTF-8"),
+    "corpus with NUL bytes": (TRAIN + ["--corpus", "nul.txt"], "nul.txt: line 2 contains a NUL byte"),
+    "corpus with a 1 MB line": (TRAIN + ["--corpus", "huge_line.txt"], "huge_line.txt: line 65 is 1,049,999 characters"),
+    "every sentence too long": (TRAIN + ["--corpus", "long.txt", "--max-length", "5"], "every sentence is longer than the maximum length 5"),
+    "fewer sentences than a batch": (TRAIN + ["--corpus", "few.txt"], "fewer than one batch"),
+    "test corpus not UTF-8": (TRAIN + ["--corpus", "good.txt", "--test", "latin1.txt"], "latin1.txt: line 65 is not valid UTF-8"),
+    # settings
+    "beta_max zero": (TRAIN + ["--corpus", "good.txt", "--beta-max", "0"], "--beta-max: must be > 0"),
+    "beta_max negative via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.beta_max=-1"], "beta_max must be > 0"),
+    "max length zero": (TRAIN + ["--corpus", "good.txt", "--max-length", "0"], "--max-length: must be a positive integer"),
+    "batch size zero": (TRAIN + ["--corpus", "good.txt", "--batch-size", "0"], "--batch-size: must be a positive integer"),
+    "adversarial steps negative": (TRAIN + ["--corpus", "good.txt", "--adversarial-steps", "-3"], "--adversarial-steps: must be a positive integer"),
+    "pretrain epochs negative": (TRAIN + ["--corpus", "good.txt", "--pretrain-epochs", "-1"], "--pretrain-epochs: must be >= 0"),
+    "hidden size zero via --set": (TRAIN + ["--corpus", "good.txt", "--set", "generator.hidden_dim=0"], "generator.hidden_dim must be positive"),
+    "unknown schedule": (TRAIN + ["--corpus", "good.txt", "--schedule", "cosine"], "choose from 'no', 'lin', 'exp', 'log', 'sigmoid', 'quad', 'sqrt'"),
+    "unknown loss": (TRAIN + ["--corpus", "good.txt", "--loss", "wgan"], "choose from 'standard', 'rsgan', 'hinge', 'lsgan'"),
+    "unknown loss via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.loss=wgan"], "valid: standard, rsgan, hinge, lsgan"),
+    "malformed --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.beta_max"], "expected KEY=VALUE"),
+    "--set of an unknown key": (TRAIN + ["--corpus", "good.txt", "--set", "training.betamax=2"], "unknown setting 'training.betamax'; valid:"),
+    "--set of a wrong type": (TRAIN + ["--corpus", "good.txt", "--set", "training.batch_size=big"], "must be of type int"),
+    "config file not JSON": (TRAIN + ["--corpus", "good.txt", "--config", "bad_config.json"], "bad_config.json: not a readable JSON config file"),
+    "config file unknown key": (TRAIN + ["--corpus", "good.txt", "--config", "unknown_key.json"], "unknown_key.json: unknown setting 'training.betamax'"),
+    "config file missing": (TRAIN + ["--corpus", "good.txt", "--config", "nope.json"], "nope.json: config file not found"),
+    "existing run directory": (["train", "--out", "run", "--corpus", "good.txt"], "run: run directory already exists"),
+    # generate
+    "generate: run missing": (["generate", "nowhere", "--num", "2"], "nowhere: run directory not found"),
+    "generate: not a run directory": (["generate", "adir", "--num", "2"], "adir: not a run directory"),
+    "generate: --num 0": (["generate", "run", "--num", "0"], "--num: must be a positive integer"),
+    "generate: temperature 0": (["generate", "run", "--temperature", "0"], "--temperature: must be > 0"),
+    "generate: truncated model": (["generate", "truncated_model"], "generator.keras: cannot load the model"),
+    "generate: vocabulary does not match": (["generate", "vocab_mismatch"], "vocabulary and model do not match"),
+    "generate: config from an unknown version": (["generate", "future_config"], "config version 99 is not supported"),
+    "generate: config not JSON": (["generate", "not_json_config"], "config.json: not a readable JSON config file"),
+    # evaluate
+    "evaluate: samples missing": (["evaluate", "--samples", "missing.txt", "--references", "good.txt"], "missing.txt: samples file not found"),
+    "evaluate: samples empty": (["evaluate", "--samples", "empty.txt", "--references", "good.txt"], "empty.txt: samples file is empty"),
+    "evaluate: samples not UTF-8": (["evaluate", "--samples", "latin1.txt", "--references", "good.txt"], "latin1.txt: line 65 is not valid UTF-8"),
+    "evaluate: references missing": (["evaluate", "--samples", "good.txt", "--references", "missing.txt"], "missing.txt: references file not found"),
+    "evaluate: references empty": (["evaluate", "--samples", "good.txt", "--references", "blank.txt"], "blank.txt: references file is empty"),
+    "evaluate: references not UTF-8": (["evaluate", "--samples", "good.txt", "--references", "latin1.txt"], "latin1.txt: line 65 is not valid UTF-8"),
+    "evaluate: --run not a run": (["evaluate", "--samples", "good.txt", "--references", "good.txt", "--run", "adir"], "adir: not a run directory"),
+    "evaluate: BLEU order 0": (["evaluate", "--samples", "good.txt", "--references", "good.txt", "--n", "0"], "--n: must be a positive integer"),
+}
+
+
+@pytest.mark.parametrize("args, message", CASES.values(), ids=CASES.keys())
+def test_bad_input(workspace, args, message):
+    before = {p: p.stat().st_mtime_ns for p in workspace.rglob("*")}
+    result = run_cli(*args, cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    after = {p: p.stat().st_mtime_ns for p in workspace.rglob("*")}
+    assert after == before  # nothing created, changed or removed
+
+
+def test_bom_and_crlf_corpus_is_accepted(workspace, tmp_path):
+    corpus = tmp_path / "windows.txt"
+    corpus.write_bytes("\ufeff".encode() + "".join(s + "\r\n" for s in tiny_sentences(64, 3)).encode())
+    result = run_cli("train", "--corpus", corpus, "--out", tmp_path / "run", *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    vocab = json.loads((tmp_path / "run" / "vocab.json").read_text())["tokens"]
+    assert not any("\r" in t or "\ufeff" in t for t in vocab)

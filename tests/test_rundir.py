@@ -1,0 +1,52 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from seqgan_gumbel.config import Config
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.rundir import RunDirectory
+
+PACKAGE = Path(__file__).resolve().parents[1] / "seqgan_gumbel"
+
+
+def test_create_refuses_existing_runs_unless_overwrite(tmp_path):
+    run = RunDirectory(tmp_path / "run")
+    run.create()
+    run.save_config(Config())
+    with pytest.raises(UserInputError, match="already exists"):
+        RunDirectory(tmp_path / "run").create()
+    RunDirectory(tmp_path / "run").create(overwrite=True)
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_overwrite_never_deletes_a_directory_that_is_not_a_run(tmp_path):
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.tex").write_text("years of work")
+    with pytest.raises(UserInputError, match="not a run directory"):
+        RunDirectory(tmp_path / "precious").create(overwrite=True)
+    assert (tmp_path / "precious" / "thesis.tex").exists()
+
+
+def test_files_cannot_escape_the_run_directory(tmp_path):
+    run = RunDirectory(tmp_path / "run")
+    assert run.file("samples/final.txt") == tmp_path / "run" / "samples" / "final.txt"
+    for name in ["../outside.txt", "/etc/passwd", "samples/../../x"]:
+        with pytest.raises(UserInputError, match="outside the run directory"):
+            run.file(name)
+
+
+def test_require_run(tmp_path):
+    with pytest.raises(UserInputError, match="run directory not found"):
+        RunDirectory(tmp_path / "none").require_run()
+    with pytest.raises(UserInputError, match="not a run directory"):
+        RunDirectory(tmp_path).require_run()
+
+
+def test_no_unsafe_loading_anywhere_in_the_package():
+    source = {p: p.read_text() for p in PACKAGE.rglob("*.py")}
+    for path, text in source.items():
+        assert not re.search(r"\bimport pickle\b|\bpickle\.load|\beval\(|\bexec\(|allow_pickle=True", text), path
+        for call in re.findall(r"keras\.(?:saving|models)\.load_model\([^)]*\)", text):
+            assert "safe_mode=True" in call, (path, call)
+    assert any("safe_mode=True" in text for text in source.values())
