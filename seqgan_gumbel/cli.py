@@ -116,7 +116,9 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--schedule", choices=SCHEDULES, default=None, help=f"temperature schedule (default: {_default('training', 'schedule')})")
     tr.add_argument("--loss", choices=LOSSES, default=None, help=f"GAN loss (default: {_default('training', 'loss')})")
     cfg = p.add_argument_group("configuration")
-    cfg.add_argument("--config", metavar="FILE", help="JSON config file (flags and --set override it)")
+    cfg.add_argument("--config", metavar="FILE",
+                     help="JSON or TOML (.toml) config file with sections data, generator, discriminator, "
+                     "training (flags and --set override it)")
     cfg.add_argument(
         "--set", metavar="KEY=VALUE", action="append", default=[],
         help="override one setting, e.g. --set training.discriminator_steps=5 (VALUE is JSON, else a string)",
@@ -160,6 +162,13 @@ def _add_evaluate_parser(commands) -> None:
                    help="also NLL_test: the run's generator's per-token NLL of the --references sentences")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_evaluate)
+
+
+def _add_show_parser(commands) -> None:
+    p = commands.add_parser("show", help="print a run's resolved configuration and progress",
+                            formatter_class=_Formatter)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by train")
+    p.set_defaults(handler=_show)
 
 
 def _add_sweep_parser(commands) -> None:
@@ -216,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_parser(commands)
     _add_sweep_parser(commands)
     _add_oracle_parser(commands)
+    _add_show_parser(commands)
     return parser
 
 
@@ -343,6 +353,22 @@ def _evaluate(args) -> int:
     print(f"samples: {first.num_samples}" + (f", references: {results['bleu'].num_references}" if "bleu" in results else ""))
     for r in results.values():
         print(r.signature)
+    return 0
+
+
+def _show(args) -> int:
+    from seqgan_gumbel.rundir import METRICS_FILE, RunDirectory
+
+    run = RunDirectory(args.run_dir)
+    config = run.load_config()
+    print(config.to_json(), end="")
+    checkpoints = sorted(
+        (p.name for p in run.checkpoints.glob("*-*") if (p / "state.json").exists()),
+        key=lambda name: (name.startswith("adversarial"), name),  # pretraining comes first
+    )
+    print(f"# newest checkpoint: {checkpoints[-1] if checkpoints else 'none'}")
+    if run.file(METRICS_FILE).exists():
+        print(f"# finished; final metrics in {run.file(METRICS_FILE)}")
     return 0
 
 

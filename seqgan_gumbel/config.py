@@ -246,11 +246,13 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":
-        """Reads a config.json.
+        """Reads a JSON config (a run's config.json) or, for a .toml file, a TOML one.
 
         Raises:
             UserInputError: missing, unreadable or invalid file.
         """
+        if Path(path).suffix.lower() == ".toml":
+            return cls.from_dict(_read_toml(path), source=str(path))
         return cls.from_dict(read_json(path, "config"), source=str(path))
 
     def set(self, dotted_key: str, value: Any, source: str = "setting") -> None:
@@ -259,6 +261,18 @@ class Config:
         if section_name not in {f.name for f in dataclasses.fields(self)} or section_name == "version" or not key:
             raise UserInputError(f"{source}: unknown setting {dotted_key!r}")
         _set_field(getattr(self, section_name), section_name, key, value, source)
+
+
+def _read_toml(path: str | Path) -> dict:
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserInputError(f"{path}: not a readable TOML config file ({exc})") from None
 
 
 def _set_field(section: Any, section_name: str, key: str, value: Any, source: str) -> None:

@@ -198,3 +198,25 @@ def test_deterministic_flag_gives_identical_runs(tmp_path):
         outputs.append((tmp_path / name / "samples" / "final.txt").read_text())
     assert outputs[0] == outputs[1]
     assert '"deterministic": true' in (tmp_path / "a" / "config.json").read_text()
+
+
+def test_show_prints_the_resolved_config(trained_run):
+    folder, _ = trained_run
+    result = run_cli("show", folder / "run")
+    assert result.returncode == 0, result.stderr
+    config_text = result.stdout.split("# newest")[0]
+    assert json.loads(config_text)["training"]["seed"] == 3
+    assert "adversarial-" in result.stdout and "finished" in result.stdout
+
+
+def test_config_precedence_defaults_file_set_flags(tmp_path):
+    from seqgan_gumbel.cli import build_parser, config_from_args
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"training": {"beta_max": 7.0, "seed": 1, "batch_size": 8}}))
+    args = build_parser().parse_args(["train", "--out", "x", "--config", str(path), "--set", "training.seed=2",
+                                      "--set", "training.batch_size=16", "--batch-size", "32"])
+    config = config_from_args(args)
+    assert config.training.beta_max == 7.0  # file over default
+    assert config.training.seed == 2  # --set over file
+    assert config.training.batch_size == 32  # flag over --set

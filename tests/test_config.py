@@ -66,3 +66,13 @@ def test_unknown_version_and_malformed_file(tmp_path):
     bad.write_text(json.dumps({"training": {"seed": "x"}}))
     with pytest.raises(UserInputError, match="c.json"):
         Config.load(bad)
+
+
+def test_toml_config(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[training]\nbeta_max = 1000.0\nschedule = "lin"\n\n[data]\nmax_length = 37\n')
+    config = Config.load(path)
+    assert (config.training.beta_max, config.training.schedule, config.data.max_length) == (1000.0, "lin", 37)
+    path.write_text("[training\n")
+    with pytest.raises(UserInputError, match="run.toml: not a readable TOML config"):
+        Config.load(path)
