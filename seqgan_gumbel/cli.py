@@ -137,6 +137,13 @@ def _add_generate_parser(commands) -> None:
     p.add_argument("--temperature", type=_positive_float, default=1.0, help="softmax temperature")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh randomness each call)")
     p.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    p.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: smallest set of tokens with this "
+                   "much probability (1.0: off)")
+    p.add_argument("--prefix", metavar="TEXT", default=None, help='continue this beginning, e.g. "a man riding"')
+    p.add_argument("--unique", action="store_true", help="drop duplicate sentences (sampling more to reach --num)")
+    p.add_argument("--format", choices=("text", "jsonl"), default="text",
+                   help="text: one sentence a line; jsonl: {text, log_prob, num_tokens} a line")
     p.add_argument("--mle", action="store_true", help="sample the MLE-pretrained generator instead")
     p.set_defaults(handler=_generate)
 
@@ -296,15 +303,22 @@ def _generate(args) -> int:
     from seqgan_gumbel.rundir import RunDirectory
 
     RunDirectory(args.run_dir).require_run()
-    _quiet_tensorflow()
-    from seqgan_gumbel.generation import generate
-    from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE
-
     if args.output and Path(args.output).is_dir():
         raise UserInputError(f"{args.output}: is a directory, expected an output file")
-    model = MLE_GENERATOR_FILE if args.mle else GENERATOR_FILE
-    sentences = generate(args.run_dir, args.num, args.temperature, args.seed, model=model)
-    text = "".join(s + "\n" for s in sentences)
+    _quiet_tensorflow()
+    from seqgan_gumbel.generation import generate_sentences
+    from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE
+
+    sentences = generate_sentences(
+        args.run_dir, args.num, args.temperature, args.seed, model=MLE_GENERATOR_FILE if args.mle else GENERATOR_FILE,
+        top_k=args.top_k, top_p=args.top_p, prefix=args.prefix, unique=args.unique,
+    )
+    if len(sentences) < args.num:
+        print(f"{PROG}: note: only {len(sentences)} distinct sentences found", file=sys.stderr)
+    if args.format == "jsonl":
+        text = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in sentences)
+    else:
+        text = "".join(s.text + "\n" for s in sentences)
     if args.output:
         from seqgan_gumbel.fileio import atomic_write_text
 

@@ -220,3 +220,19 @@ def test_config_precedence_defaults_file_set_flags(tmp_path):
     assert config.training.beta_max == 7.0  # file over default
     assert config.training.seed == 2  # --set over file
     assert config.training.batch_size == 32  # flag over --set
+
+
+def test_generate_with_prefix_sampling_options_and_jsonl(trained_run):
+    folder, _ = trained_run
+    result = run_cli("generate", folder / "run", "--num", 12, "--seed", 4, "--prefix", "the old", "--top-k", 5,
+                     "--top-p", 0.9, "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 12
+    assert all(r["text"].startswith("the old") for r in records)
+    assert all(r["log_prob"] <= 0 and r["num_tokens"] >= 2 for r in records)
+    unique = run_cli("generate", folder / "run", "--num", 20, "--seed", 4, "--unique", "--temperature", 0.3)
+    lines = unique.stdout.splitlines()
+    assert unique.returncode == 0 and len(lines) == len(set(lines))
+    bad = run_cli("generate", folder / "run", "--prefix", "a zebra")
+    assert bad.returncode == 2 and "'zebra' not in the run's vocabulary" in bad.stderr

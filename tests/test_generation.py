@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.generation import prefix_to_ids, sample_with_log_probs
+from seqgan_gumbel.models import LSTMGenerator
+from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
+from seqgan_gumbel.training.mle import token_nll
+
+V, T = 20, 7
+
+
+@pytest.fixture(scope="module")
+def generator():
+    tf.keras.utils.set_random_seed(3)
+    g = LSTMGenerator(V, T, embedding_dim=8, hidden_dim=16)
+    # Sharpen the output layer so that sampling strategies differ visibly.
+    kernel, bias = g.output_projection.get_weights()
+    g.output_projection.set_weights([kernel * 8, bias])
+    return g
+
+
+def test_log_probs_equal_the_teacher_forced_likelihood(generator):
+    ids, log_probs = sample_with_log_probs(generator, 16, seed=1)
+    for row, log_prob in zip(ids, log_probs):
+        nll_sum, _ = token_nll(generator, tf.constant(row[None, :]))
+        assert log_prob == pytest.approx(-float(nll_sum), rel=1e-4, abs=1e-4)
+
+
+def test_top_k_one_is_greedy(generator):
+    greedy, _ = sample_with_log_probs(generator, 8, temperature=1e-6, seed=1)
+    top1, _ = sample_with_log_probs(generator, 8, seed=2, top_k=1)
+    np.testing.assert_array_equal(top1, greedy)
+
+
+def test_tiny_top_p_is_greedy_and_top_p_one_changes_nothing(generator):
+    greedy, _ = sample_with_log_probs(generator, 8, temperature=1e-6, seed=1)
+    nucleus, _ = sample_with_log_probs(generator, 8, seed=2, top_p=1e-6)
+    np.testing.assert_array_equal(nucleus, greedy)
+    plain, _ = sample_with_log_probs(generator, 64, seed=4)
+    same, _ = sample_with_log_probs(generator, 64, seed=4, top_p=1.0)
+    np.testing.assert_array_equal(plain, same)
+
+
+def test_top_k_restricts_each_step_to_the_k_most_likely_tokens(generator):
+    ids, _ = sample_with_log_probs(generator, 200, seed=5, top_k=2)
+    first_logits = generator(tf.fill((1, 1), 1))[0, 0].numpy()  # BOS
+    allowed = set(np.argsort(first_logits)[-2:])
+    assert set(ids[:, 0]) <= allowed
+
+
+def test_prefix_is_forced(generator):
+    ids, _ = sample_with_log_probs(generator, 32, seed=6, prefix_ids=[5, 9, 11])
+    assert (ids[:, :3] == [5, 9, 11]).all()
+    for row in ids:
+        eos = np.flatnonzero(row == EOS_ID)
+        if eos.size:
+            assert (row[eos[0] + 1:] == PAD_ID).all()
+
+
+def test_bad_sampling_settings(generator):
+    with pytest.raises(UserInputError, match="top-p"):
+        sample_with_log_probs(generator, 2, top_p=0.0)
+    with pytest.raises(UserInputError, match="top-k"):
+        sample_with_log_probs(generator, 2, top_k=-1)
+    with pytest.raises(UserInputError, match="prefix has 7 tokens"):
+        sample_with_log_probs(generator, 2, prefix_ids=[4] * 7)
+
+
+def test_prefix_words_must_be_known():
+    tok = Tokenizer.fit(["a man riding a horse ."])
+    assert prefix_to_ids(tok, "a man riding") == tok.encode("a man riding")
+    with pytest.raises(UserInputError, match="'zebra' not in the run's vocabulary"):
+        prefix_to_ids(tok, "a zebra")
