@@ -123,7 +123,9 @@ def _add_train_parser(commands) -> None:
         "--set", metavar="KEY=VALUE", action="append", default=[],
         help="override one setting, e.g. --set training.discriminator_steps=5 (VALUE is JSON, else a string)",
     )
-    cfg.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    cfg.add_argument("-q", "--quiet", action="store_true", help="no progress output (results still on stdout)")
+    cfg.add_argument("--log-format", choices=("bar", "jsonl"), default="bar",
+                     help="progress on stderr: a live bar, or one JSON object per step for scripts")
     p.set_defaults(handler=_train)
 
 
@@ -169,6 +171,15 @@ def _add_evaluate_parser(commands) -> None:
                    help="also NLL_test: the run's generator's per-token NLL of the --references sentences")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_evaluate)
+
+
+def _add_report_parser(commands) -> None:
+    p = commands.add_parser("report", help="plots and a Markdown report of a run", formatter_class=_Formatter,
+                            description="Writes losses.png, temperature.png, metrics.png and report.md "
+                            "(settings, final metrics of the MLE and GAN generators, samples).")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by train")
+    p.add_argument("--out", metavar="DIR", default=None, help="output folder (default: RUN_DIR/report)")
+    p.set_defaults(handler=_report)
 
 
 def _add_show_parser(commands) -> None:
@@ -233,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_parser(commands)
     _add_oracle_parser(commands)
     _add_show_parser(commands)
+    _add_report_parser(commands)
     return parser
 
 
@@ -279,7 +291,7 @@ def _train(args) -> int:
     from seqgan_gumbel.training.run import train_prepared
 
     log = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    result = train_prepared(prepared, log=log, verbose=0 if args.quiet else 2)
+    result = train_prepared(prepared, log=log, progress="none" if args.quiet else args.log_format)
     print(format_report(result.metrics, result.samples[:10], result.run_dir))
     return 0
 
@@ -367,6 +379,16 @@ def _evaluate(args) -> int:
     print(f"samples: {first.num_samples}" + (f", references: {results['bleu'].num_references}" if "bleu" in results else ""))
     for r in results.values():
         print(r.signature)
+    return 0
+
+
+def _report(args) -> int:
+    from seqgan_gumbel.report import write_report
+    from seqgan_gumbel.rundir import RunDirectory
+
+    RunDirectory(args.run_dir).require_run()
+    for name, path in write_report(args.run_dir, args.out).items():
+        print(f"{name}: {path}")
     return 0
 
 

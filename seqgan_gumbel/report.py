@@ -30,9 +30,7 @@ import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
-from seqgan_gumbel.rundir import CONFIG_FILE, METRICS_FILE, MLE_METRICS_FILE
-
-METRICS_LOG_FILE = "metrics.jsonl"
+from seqgan_gumbel.rundir import CONFIG_FILE, METRICS_FILE, METRICS_LOG_FILE, MLE_METRICS_FILE
 REPORT_DIR = "report"
 PRETRAINED_SAMPLES = "samples/pretrained.txt"
 FINAL_SAMPLES = "samples/final.txt"
@@ -202,9 +200,9 @@ def _pyplot():
     return plt
 
 
-def _save(plt, fig, path: Path) -> None:
+def _save(plt, fig, path: Path, rect=None) -> None:
     try:
-        fig.tight_layout()
+        fig.tight_layout(rect=rect)
         with atomic_path(path, suffix=".png") as tmp:
             fig.savefig(tmp, format="png", dpi=_DPI)
     finally:
@@ -328,6 +326,7 @@ def plot_eval_curves(plt, evals: list[dict], path: Path) -> bool:
                     ax.plot(*zip(*points), marker="o", markersize=4, linewidth=1.6, color=f"C{i}", label=f"BLEU-{n}")
             ax.set_title("BLEU of generated samples (higher = better)", fontsize=11)
             ax.set_ylabel("BLEU")
+            ax.margins(y=0.15)
         else:
             for i, key in enumerate(nll_keys):
                 points = [(r["step"], _number(r.get(key))) for r in evals]
@@ -338,14 +337,23 @@ def plot_eval_curves(plt, evals: list[dict], path: Path) -> bool:
             ax.set_ylabel("NLL per token (nats)")
         ax.set_xlabel("adversarial step (0 = after MLE pretraining)")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="best", framealpha=0.85)
+        # Beside the axes: the lines of a good run fill the whole plot area.
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), framealpha=0.85)
     fig.suptitle("Evaluation during training", fontsize=12)
     _save(plt, fig, path)
     return True
 
 
-def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, path: Path) -> bool:
+def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, path: Path,
+                    gan_label: str = "after adversarial training") -> bool:
     """metrics.png without "eval" records: BLEU-n and NLL bars, MLE-pretrained vs after adversarial training.
+
+    Args:
+        plt: matplotlib.pyplot.
+        mle_metrics: the MLE-pretrained generator's scores, or None.
+        gan_metrics: the final scores (or the latest evaluation's), or None.
+        path: the PNG.
+        gan_label: the legend entry of `gan_metrics`.
 
     Returns:
         False (and no file) when neither report has a number to plot.
@@ -361,7 +369,7 @@ def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, pat
     fig, axes = plt.subplots(1, len(panels), figsize=(_PANEL_SIZE[0] * len(panels), _PANEL_SIZE[1]), squeeze=False)
     width = 0.8 / len(columns)
     colours = {"MLE": "C0", "GAN": "C1"}
-    labels = {"MLE": "MLE-pretrained", "GAN": "after adversarial training"}
+    labels = {"MLE": "MLE-pretrained", "GAN": gan_label}
     for ax, panel in zip(axes[0], panels):
         keys = orders if panel == "bleu" else nll_keys
         x = np.arange(len(keys))
@@ -384,9 +392,18 @@ def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, pat
             ax.set_title("NLL of real sentences", fontsize=11)
         ax.margins(y=0.12)
         ax.grid(True, axis="y", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left" if panel == "bleu" else "lower right", framealpha=0.9)
-    fig.suptitle("Final metrics: MLE vs GAN", fontsize=12)
-    _save(plt, fig, path)
+    # One legend for both panels, between the title and the axes, clear of the bars.
+    handles, names = axes[0][0].get_legend_handles_labels()
+    if len(columns) == 2:
+        title = "Final metrics: MLE vs GAN"
+    elif columns[0][0] == "MLE":
+        title = "Final metrics: MLE-pretrained generator only"
+    else:
+        title = f"Metrics: {gan_label}"
+    fig.suptitle(title, fontsize=12, y=0.98)
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.925), ncol=len(columns), fontsize=9,
+               frameon=False)
+    _save(plt, fig, path, rect=(0, 0, 1, 0.89))
     return True
 
 
@@ -568,13 +585,18 @@ def _markdown(run_dir: Path, out_dir: Path, config, mle_records, gan_records, ev
     captions = {
         "losses": "Losses: MLE NLL per step; discriminator and generator loss per adversarial step",
         "temperature": "Gumbel-softmax temperature over adversarial training",
-        "metrics": "BLEU and NLL over training" if len({r['step'] for r in evals}) >= 2
+        "metrics": "BLEU and NLL over training" if len({r["step"] for r in evals}) >= 2
+        else "BLEU and NLL of the latest evaluation" if gan_metrics is None and evals
         else "Final metrics, MLE-pretrained vs after adversarial training",
     }
-    for key in ("losses", "temperature", "metrics"):
-        if key in images:
-            lines += [f"![{captions[key]}]({images[key].name})", "", f"[{images[key].name}]({images[key].name}): "
-                      f"{captions[key]}.", ""]
+    shown = [key for key in ("losses", "temperature", "metrics") if key in images]
+    lines += ["## Plots", ""]
+    if not shown:
+        lines += ["Nothing to plot yet.", ""]
+    lines += [f"- [{images[key].name}]({images[key].name}): {captions[key]}" for key in shown]
+    lines.append("")
+    for key in shown:
+        lines += [f"![{captions[key]}]({images[key].name})", ""]
     lines += ["## Samples", ""]
     lines += _sample_block("MLE-pretrained generator", pretrained, _relative(run_dir / PRETRAINED_SAMPLES, out_dir))
     lines += _sample_block("After adversarial training", final, _relative(run_dir / FINAL_SAMPLES, out_dir))
@@ -642,8 +664,12 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
     if len({r["step"] for r in evals}) >= 2:
         plotted = plot_eval_curves(plt, evals, metrics_png)
     else:
-        plotted = plot_final_bars(plt, mle_metrics, gan_metrics, metrics_png) or plot_eval_curves(
-            plt, evals, metrics_png)
+        # At most one evaluation: bars, of the final scores or else the evaluation's.
+        if gan_metrics is None and evals:
+            plotted = plot_final_bars(plt, mle_metrics, evals[-1], metrics_png,
+                                      gan_label=f"evaluation at adversarial step {evals[-1]['step']}")
+        else:
+            plotted = plot_final_bars(plt, mle_metrics, gan_metrics, metrics_png)
     if plotted:
         written["metrics"] = metrics_png
     text = _markdown(run_dir, out, config, mle_records, gan_records, evals, mle_metrics, gan_metrics,

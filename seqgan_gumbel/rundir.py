@@ -11,6 +11,8 @@ Layout (every file written atomically):
     samples/                sentences sampled during training
     metrics_mle.json        the report on the MLE-pretrained generator
     metrics.json            the final report (BLEU, NLL; the MLE report inside)
+    metrics.jsonl           one JSON record per training step and per evaluation
+    tensorboard/            TensorBoard event files (losses, temperature, samples, metrics)
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ MLE_GENERATOR_FILE = "generator_mle.keras"
 DISCRIMINATOR_FILE = "discriminator.keras"
 METRICS_FILE = "metrics.json"
 MLE_METRICS_FILE = "metrics_mle.json"
+METRICS_LOG_FILE = "metrics.jsonl"
+TENSORBOARD_DIR = "tensorboard"
 CORPUS_STATS_FILE = "corpus_stats.json"
 
 

@@ -236,3 +236,28 @@ def test_generate_with_prefix_sampling_options_and_jsonl(trained_run):
     assert unique.returncode == 0 and len(lines) == len(set(lines))
     bad = run_cli("generate", folder / "run", "--prefix", "a zebra")
     assert bad.returncode == 2 and "'zebra' not in the run's vocabulary" in bad.stderr
+
+
+def test_report_writes_valid_pngs_and_markdown(trained_run):
+    folder, _ = trained_run
+    result = run_cli("report", folder / "run")
+    assert result.returncode == 0, result.stderr
+    report = folder / "run" / "report"
+    for name in ("losses.png", "temperature.png", "metrics.png"):
+        assert (report / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert "BLEU-5" in (report / "report.md").read_text()
+    assert list((folder / "run" / "tensorboard").glob("events.out.tfevents*"))
+
+
+def test_jsonl_progress_lines_parse_and_stdout_has_only_results(tmp_path):
+    from conftest import tiny_sentences
+
+    corpus = tmp_path / "train.txt"
+    corpus.write_text("".join(s + "\n" for s in tiny_sentences(100, 4)))
+    result = run_cli("train", "--corpus", corpus, "--out", tmp_path / "run", "--log-format", "jsonl", *TINY)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {r["phase"] for r in records} == {"mle", "gan"}
+    assert all(isinstance(r["step"], int) for r in records)
+    assert "GAN" not in result.stdout and "Epoch" not in result.stdout  # progress never on stdout
+    assert result.stdout.startswith("Run directory:")

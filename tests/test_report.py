@@ -192,3 +192,18 @@ def test_report_module_does_not_import_tensorflow():
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_one_evaluation_and_no_final_metrics_yet(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    records = [{"phase": "gan", "step": s, "d_loss": 0.7, "g_loss": 0.7, "beta": 1.0 + s} for s in range(1, 6)]
+    records.append({"phase": "eval", "step": 5, "bleu": {"2": 0.5, "3": 0.25}, "nll_test": 2.5})
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    written = write_report(run)
+    assert set(written) == {"losses", "temperature", "metrics", "report"}
+    for key in ("losses", "temperature", "metrics"):
+        _check_png(written[key])
+    report = written["report"].read_text()
+    assert "the latest evaluation (step 5)" in report and "| BLEU-3 (higher = better) | 0.2500 |" in report
+    assert "MLE pretraining: no records" in report and "No settings found" in report

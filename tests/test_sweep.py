@@ -50,7 +50,7 @@ def tiny_run(tmp_path_factory):
     train_file, test_file = base / "train.txt", base / "test.txt"
     train_file.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
     test_file.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
-    train(_tiny_config(train_file, test_file), base / "run", log=lambda m: None, verbose=0)
+    train(_tiny_config(train_file, test_file), base / "run", log=lambda m: None, progress="none")
     return base / "run", test_file
 
 

@@ -139,7 +139,7 @@ def _tiny_config(corpus, test=None) -> Config:
 
 def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
     train_file, test_file = tiny_corpus
-    result = train(_tiny_config(train_file, test_file), tmp_path / "run", log=lambda m: None, verbose=0)
+    result = train(_tiny_config(train_file, test_file), tmp_path / "run", log=lambda m: None, progress="none")
     run = tmp_path / "run"
     for name in ["config.json", "vocab.json", "corpus_stats.json", "generator_mle.keras", "generator.keras",
                  "discriminator.keras", "metrics.json", "samples/pretrained.txt", "samples/step-000002.txt",
@@ -156,8 +156,8 @@ def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
 
 def test_same_seed_same_run(tmp_path, tiny_corpus):
     train_file, _ = tiny_corpus
-    a = train(_tiny_config(train_file), tmp_path / "a", log=lambda m: None, verbose=0)
-    b = train(_tiny_config(train_file), tmp_path / "b", log=lambda m: None, verbose=0)
+    a = train(_tiny_config(train_file), tmp_path / "a", log=lambda m: None, progress="none")
+    b = train(_tiny_config(train_file), tmp_path / "b", log=lambda m: None, progress="none")
     assert a.samples == b.samples
     timings = {"pretrain_seconds", "train_seconds"}
     assert {k: v for k, v in a.metrics.items() if k not in timings} == {
@@ -172,6 +172,6 @@ def test_grammar_corpus_report_includes_validity(tmp_path):
     config.data.max_length = 15
     config.data.grammar = str(REPO_ROOT / "data" / "arithmetic.pcfg")
     config.training.pretrain_epochs = 1
-    result = train(config, tmp_path / "run", log=lambda m: None, verbose=0)
+    result = train(config, tmp_path / "run", log=lambda m: None, progress="none")
     assert 0.0 <= result.metrics["grammar_validity"] <= 1.0
     assert 0.0 <= result.metrics["mle"]["grammar_validity"] <= 1.0

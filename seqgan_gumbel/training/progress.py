@@ -128,7 +128,6 @@ class _RecordLogger(_StepTracking):
         self.per_step = per_step
         self.start_time = time.perf_counter() if start_time is None else start_time
         self._snapshots: dict[str, tuple[float, float]] = {}
-        self._last_logged_step: int | None = None
 
     # -- subclasses implement --------------------------------------------
     def write_record(self, record: dict) -> None:
@@ -156,8 +155,8 @@ class _RecordLogger(_StepTracking):
             if name not in values:
                 continue
             try:
-                total = float(keras.ops.convert_to_numpy(metric.total))
-                count = float(keras.ops.convert_to_numpy(metric.count))
+                total = float(metric.total.numpy())
+                count = float(metric.count.numpy())
             except Exception:
                 continue
             last_total, last_count = self._snapshots.get(name, (0.0, 0.0))
@@ -188,7 +187,6 @@ class _RecordLogger(_StepTracking):
             # The last batch of an epoch is always logged: validation and the next
             # epoch reset the metrics, so the steps since the last record would be lost.
             self.write_record(self._record(step, _with_temperature(self._interval_values(logs))))
-            self._last_logged_step = step
 
     def on_epoch_end(self, epoch, logs=None):
         validation = {k: v for k, v in _numeric_logs(logs).items() if k.startswith("val_")}
@@ -289,8 +287,8 @@ class ProgressBar(_StepTracking):
             parts.append("| " + " ".join(speed))
         return " ".join(parts)
 
-    def _draw(self, step: int, force: bool = False) -> None:
-        now = self.clock()
+    def _draw(self, step: int, force: bool = False, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
         if self._is_tty():
             if not force and now - self._last_draw < self.min_interval:
                 return
@@ -311,8 +309,7 @@ class ProgressBar(_StepTracking):
         self._last_draw = now
         self._last_printed_step = step
 
-    def _update_rate(self, step: int) -> None:
-        now = self.clock()
+    def _update_rate(self, step: int, now: float) -> None:
         if self._rate_start is None:
             # Measured from the end of the first batch: it carries the tracing time.
             self._rate_start = (step, now)
@@ -340,8 +337,9 @@ class ProgressBar(_StepTracking):
         self._count_batch()
         self._values.update(_numeric_logs(logs))
         step = self.current_step()
-        self._update_rate(step)
-        self._draw(step, force=step >= self.total_steps and self._is_tty())
+        now = self.clock()
+        self._update_rate(step, now)
+        self._draw(step, force=step >= self.total_steps and self._is_tty(), now=now)
 
     def on_epoch_end(self, epoch, logs=None):
         validation = {k: v for k, v in _numeric_logs(logs).items() if k.startswith("val_")}
@@ -490,7 +488,7 @@ class TensorBoardLogger(_RecordLogger):
 
         with self.writer.as_default():
             for name, value in _flatten(values, prefix.lower()):
-                tf.summary.scalar(name, value, step=int(step))
+                tf.summary.write(name, tf.constant(value, tf.float32), step=int(step), metadata=_metadata("scalars"))
         self.writer.flush()
 
     def log_text(self, tag: str, lines: Iterable[str], step: int) -> None:
@@ -506,7 +504,7 @@ class TensorBoardLogger(_RecordLogger):
         # TensorBoard renders text as Markdown: each sentence on its own line, literally.
         text = "\n".join("    " + line for line in lines)
         with self.writer.as_default():
-            tf.summary.text(tag, text, step=int(step))
+            tf.summary.write(tag, tf.constant(text), step=int(step), metadata=_metadata("text"))
         self.writer.flush()
 
     def on_train_end(self, logs=None):
@@ -518,6 +516,21 @@ class TensorBoardLogger(_RecordLogger):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def _metadata(plugin: str):
+    """Summary metadata that TensorBoard's "scalars" or "text" dashboard reads.
+
+    `tf.summary.scalar` and `tf.summary.text` live in the tensorboard package
+    (not a dependency); `tf.summary.write` with this metadata writes the same
+    events with TensorFlow alone.
+    """
+    from tensorflow.core.framework import summary_pb2
+
+    data_class = summary_pb2.DATA_CLASS_SCALAR if plugin == "scalars" else summary_pb2.DATA_CLASS_TENSOR
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin), data_class=data_class
+    )
 
 
 def _flatten(values: dict, prefix: str):

@@ -26,6 +26,9 @@ from seqgan_gumbel.rundir import (
     METRICS_FILE,
     MLE_GENERATOR_FILE,
     MLE_METRICS_FILE,
+    METRICS_LOG_FILE,
+    TENSORBOARD_DIR,
+    RunDirectory,
 )
 from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
@@ -37,6 +40,13 @@ from seqgan_gumbel.training.callbacks import (
     TemperatureSchedule,
 )
 from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
+from seqgan_gumbel.training.progress import (
+    JsonLinesLogger,
+    MetricsFile,
+    ProgressBar,
+    TensorBoardLogger,
+    append_metrics,
+)
 from seqgan_gumbel.training.mle import MLETrainer
 from seqgan_gumbel.training.prepare import PreparedRun, prepare_run
 
@@ -90,7 +100,7 @@ def train(
     run_dir: str | Path,
     overwrite: bool = False,
     log: Callable[[str], None] = _log,
-    verbose: int = 2,
+    progress: str = "bar",
 ) -> RunResult:
     """Trains a Gumbel-softmax GAN on a corpus, end to end.
 
@@ -106,7 +116,8 @@ def train(
         run_dir: the new run directory.
         overwrite: replace an existing run directory.
         log: receives progress messages.
-        verbose: Keras progress: 0 silent, 1 progress bar, 2 a line per epoch.
+        progress: "bar" (a live progress bar on stderr), "jsonl" (one JSON
+            object per step on stderr) or "none".
 
     Returns:
         The run's directory, final metrics and samples.
@@ -114,10 +125,32 @@ def train(
     Raises:
         UserInputError: bad corpus, settings or run directory.
     """
-    return train_prepared(prepare_run(config, run_dir, overwrite), log=log, verbose=verbose)
+    return train_prepared(prepare_run(config, run_dir, overwrite), log=log, progress=progress)
 
 
-def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, verbose: int = 2) -> RunResult:
+PROGRESS_MODES = ("bar", "jsonl", "none")
+
+
+def _watchers(progress: str, run: RunDirectory, phase: str, total: int, step_fn, started: float,
+              tensorboard: TensorBoardLogger) -> list:
+    """The callbacks that report a phase's steps: progress, metrics.jsonl, TensorBoard."""
+    watchers = [MetricsFile(run.file(METRICS_LOG_FILE), phase, step_fn, start_time=started), tensorboard]
+    if progress == "bar":
+        watchers.append(ProgressBar(phase.upper(), total, step_fn=step_fn, initial_step=step_fn()))
+    elif progress == "jsonl":
+        watchers.append(JsonLinesLogger(phase, step_fn, start_time=started))
+    return watchers
+
+
+def _record_evaluation(run: RunDirectory, tensorboard: TensorBoardLogger, step: int, generator_name: str,
+                       metrics: dict, started: float) -> None:
+    scores = {k: v for k, v in metrics.items() if k in ("bleu", "nll_test", "nll_train", "grammar_validity")}
+    append_metrics(run.file(METRICS_LOG_FILE), {"phase": "eval", "step": step, "generator": generator_name,
+                                                "time": time.perf_counter() - started, **scores})
+    tensorboard.log_scalars(f"eval_{generator_name}", scores, step)
+
+
+def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, progress: str = "bar") -> RunResult:
     """Runs `train` on inputs already checked by `prepare_run` (or `prepare_resume`).
 
     A resumed run restores the newest complete checkpoint and continues from
@@ -181,9 +214,15 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
                 f"{state.adversarial_steps} adversarial steps done")
     resume_hint = f"seqgan-gumbel train --resume --out {run.path}"
     started = time.perf_counter()
+    tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "mle", lambda: int(mle_optimizer.iterations.numpy()))
 
     def sample_sentences(num: int = 20, gen=generator) -> list[str]:
         return decode_all(tokenizer, sample_ids(gen, num, seed=t.seed))
+
+    def sample_and_log(num: int = 20) -> list[str]:
+        sentences = sample_sentences(num)
+        tensorboard.log_text("gan/samples", sentences, int(gan.step_counter.numpy()))
+        return sentences
 
     steps_per_epoch = len(train_ids) // t.batch_size
     if state.phase == "pretrain":
@@ -197,10 +236,11 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
         )
         callbacks = [
             StopOnNonFiniteLoss("MLE", mle_step),
+            *_watchers(progress, run, "mle", t.pretrain_epochs * steps_per_epoch, mle_step, started, tensorboard),
             checkpoint,
             GracefulInterrupt(checkpoint, resume_hint),
         ]
-        _pretrain(mle, train_ids, test_ids, t, state.mle_steps, steps_per_epoch, callbacks, verbose)
+        _pretrain(mle, train_ids, test_ids, t, state.mle_steps, steps_per_epoch, callbacks)
         run.save_model(generator, MLE_GENERATOR_FILE)
         run.write_lines("samples/pretrained.txt", sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
@@ -209,6 +249,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
             t.batch_size, prepared.grammar_checker, train_ids,
         )
         run.write_json(MLE_METRICS_FILE, mle_metrics)
+        _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
         state = TrainingState("adversarial", state.mle_steps + max(remaining, 0), 0)
         manager.save(state)
     else:
@@ -229,10 +270,12 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
             manager, lambda: TrainingState("adversarial", state.mle_steps, adversarial_step()),
             adversarial_step, t.checkpoint_every,
         )
+        gan_tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "gan", adversarial_step)
         callbacks = [
             StopOnNonFiniteLoss("adversarial", adversarial_step),
             TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule),
-            SampleWriter(sample_sentences, run.samples, t.sample_every, echo=log if verbose else None),
+            *_watchers(progress, run, "gan", t.adversarial_steps, adversarial_step, started, gan_tensorboard),
+            SampleWriter(sample_and_log, run.samples, t.sample_every, echo=log if progress != "none" else None),
             checkpoint,
             GracefulInterrupt(checkpoint, resume_hint),
         ]
@@ -242,8 +285,9 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
             epochs=1,
             shuffle=False,
             callbacks=callbacks,
-            verbose=verbose,
+            verbose=0,
         )
+        gan_tensorboard.close()
     run.save_model(generator, GENERATOR_FILE)
     run.save_model(discriminator, DISCRIMINATOR_FILE)
     train_seconds = time.perf_counter() - started
@@ -262,10 +306,12 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, ver
     samples = decode_all(tokenizer, sample_ids(generator, t.num_eval_samples, seed=t.seed))
     run.write_lines("samples/final.txt", samples)
     run.write_json(METRICS_FILE, metrics)
+    _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
+    tensorboard.close()
     return RunResult(run.path, metrics, samples)
 
 
-def _pretrain(mle, train_ids, test_ids, t, start_step: int, steps_per_epoch: int, callbacks, verbose: int) -> None:
+def _pretrain(mle, train_ids, test_ids, t, start_step: int, steps_per_epoch: int, callbacks) -> None:
     """MLE epochs from `start_step` (a resumed run may stop mid-epoch) to the end."""
     validation = mle_batches(test_ids, t.batch_size, t.seed, shuffle=False) if test_ids is not None else None
     epoch, offset = divmod(start_step, steps_per_epoch)
@@ -275,12 +321,12 @@ def _pretrain(mle, train_ids, test_ids, t, start_step: int, steps_per_epoch: int
         # Finish the interrupted epoch first, then continue with whole ones.
         mle.fit(mle_stream(train_ids, t.batch_size, t.seed, skip=start_step), steps_per_epoch=steps_per_epoch - offset,
                 initial_epoch=epoch, epochs=epoch + 1, shuffle=False, validation_data=validation,
-                callbacks=callbacks, verbose=verbose)
+                callbacks=callbacks, verbose=0)
         epoch += 1
     if epoch < t.pretrain_epochs:
         mle.fit(mle_stream(train_ids, t.batch_size, t.seed, skip=epoch * steps_per_epoch),
                 steps_per_epoch=steps_per_epoch, initial_epoch=epoch, epochs=t.pretrain_epochs, shuffle=False,
-                validation_data=validation, callbacks=callbacks, verbose=verbose)
+                validation_data=validation, callbacks=callbacks, verbose=0)
 
 
 def evaluate_generator(
