@@ -5,12 +5,11 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.gumbel import gumbel_noise, gumbel_softmax
-from seqgan_gumbel.tokenizer import BOS_ID, EOS_ID, PAD_ID
+from seqgan_gumbel.models.autoregressive import AutoregressiveGenerator
 
 
 @keras.saving.register_keras_serializable(package="seqgan_gumbel")
-class LSTMGenerator(keras.Model):
+class LSTMGenerator(AutoregressiveGenerator):
     """An LSTM language model over token ids.
 
     Args:
@@ -65,99 +64,13 @@ class LSTMGenerator(keras.Model):
     def call(self, inputs, training=False):
         return self.output_projection(self.lstm(self.embedding(inputs), training=training))
 
-    def _step(self, inputs_embedded, states):
-        hidden, states = self.lstm.cell(inputs_embedded, states)
-        return self.output_projection(hidden), states
+    def step(self, inputs_embedded, state):
+        hidden, state = self.lstm.cell(inputs_embedded, state)
+        return self.output_projection(hidden), state
 
-    def _initial(self, batch_size):
+    def initial_state(self, batch_size):
         zeros = tf.zeros((batch_size, self.hidden_dim))
-        start = tf.fill((batch_size,), BOS_ID)
-        return self.embedding(start), [zeros, zeros]
-
-    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False):
-        """Samples sentences as relaxed one-hots (the differentiable path).
-
-        Each token is argmax(logits + g) (an exact sample of softmax(logits));
-        its relaxed one-hot is softmax((logits + g) / temperature). After the
-        first EOS every position becomes PAD in both outputs, as in the real
-        data, so the discriminator cannot tell them apart by what follows EOS.
-
-        Args:
-            batch_size: sentences to sample (a Python int).
-            temperature: tau > 0, a float or scalar tensor.
-            seed: optional stateless seed (shape [2] int32 tensor) for the noise.
-            hard: straight-through one-hots (hard forward, soft gradient).
-
-        Returns:
-            (one_hots, token_ids): (batch, time, vocab) floats and (batch, time) int32.
-        """
-        inputs, states = self._initial(batch_size)
-        alive = tf.ones((batch_size,), tf.bool)
-        pad_row = tf.one_hot(PAD_ID, self.vocab_size)
-        one_hots, token_ids = [], []
-        for t in range(self.sequence_length):
-            logits, states = self._step(inputs, states)
-            noise = _noise(tf.shape(logits), seed, t)
-            y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
-            keep = tf.cast(alive, y.dtype)[:, None]
-            one_hots.append(y * keep + pad_row * (1.0 - keep))
-            token_ids.append(tf.where(alive, tokens, PAD_ID))
-            alive = tf.logical_and(alive, tokens != EOS_ID)
-            if self.soft_feedback:
-                inputs = tf.matmul(y, self.embedding.embeddings)
-            else:
-                inputs = self.embedding(tokens)
-        return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)
-
-    def generate(self, batch_size: int, temperature=1.0, seed=None, top_k: int = 0, top_p: float = 1.0,
-                 forced_tokens=None):
-        """Samples sentences token by token from softmax(logits / temperature).
-
-        Args:
-            batch_size: sentences to sample.
-            temperature: softmax temperature (1.0 samples the model itself).
-            seed: optional stateless seed (shape [2] int32 tensor).
-            top_k: sample among the k most likely tokens only (0: all).
-            top_p: nucleus sampling: the smallest set of most likely tokens
-                whose probability reaches top_p (1.0: all).
-            forced_tokens: optional (time,) int32 tensor: where >= 0, that
-                token is emitted instead of a sample (a prefix to continue).
-
-        Returns:
-            (batch, time) int32 ids; PAD after the first EOS.
-        """
-        return self.generate_with_log_probs(batch_size, temperature, seed, top_k, top_p, forced_tokens)[0]
-
-    def generate_with_log_probs(self, batch_size: int, temperature=1.0, seed=None, top_k: int = 0,
-                                top_p: float = 1.0, forced_tokens=None):
-        """`generate`, also returning each sentence's log-probability under the model.
-
-        The log-probability is that of the untempered, unfiltered model
-        distribution, summed over the tokens up to and including EOS.
-
-        Returns:
-            ((batch, time) int32 ids, (batch,) float32 log-probabilities in nats).
-        """
-        inputs, states = self._initial(batch_size)
-        alive = tf.ones((batch_size,), tf.bool)
-        log_prob = tf.zeros((batch_size,))
-        # PAD and BOS never occur inside a real sentence: never emit them.
-        never = tf.constant([-float("inf") if i in (PAD_ID, BOS_ID) else 0.0 for i in range(self.vocab_size)])
-        token_ids = []
-        for t in range(self.sequence_length):
-            logits, states = self._step(inputs, states)
-            scaled = _filter_logits(logits / temperature + never, top_k, top_p)
-            # Sampling argmax(logits / T + g) is sampling softmax(logits / T).
-            noise = _noise(tf.shape(logits), seed, t)
-            tokens = tf.argmax(scaled + noise, axis=-1, output_type=tf.int32)
-            if forced_tokens is not None:
-                tokens = tf.where(forced_tokens[t] >= 0, tf.fill((batch_size,), forced_tokens[t]), tokens)
-            token_log_prob = tf.gather(tf.nn.log_softmax(logits), tokens, axis=1, batch_dims=1)
-            log_prob += tf.where(alive, token_log_prob, 0.0)
-            token_ids.append(tf.where(alive, tokens, PAD_ID))
-            alive = tf.logical_and(alive, tokens != EOS_ID)
-            inputs = self.embedding(tokens)
-        return tf.stack(token_ids, axis=1), log_prob
+        return [zeros, zeros]
 
     def get_config(self):
         config = super().get_config()
@@ -169,25 +82,3 @@ class LSTMGenerator(keras.Model):
             soft_feedback=self.soft_feedback,
         )
         return config
-
-
-def _filter_logits(logits, top_k: int, top_p: float):
-    """Masks (to -inf) the tokens that top-k and nucleus sampling exclude."""
-    if top_k:
-        kth_largest = tf.math.top_k(logits, k=top_k).values[:, -1:]
-        logits = tf.where(logits < kth_largest, float("-inf"), logits)
-    if top_p < 1.0:
-        sorted_logits = tf.sort(logits, axis=-1, direction="DESCENDING")
-        probs = tf.nn.softmax(sorted_logits, axis=-1)
-        # A token stays if the tokens more likely than it hold less than top_p.
-        keep = (tf.cumsum(probs, axis=-1) - probs) < top_p
-        smallest_kept = tf.reduce_min(tf.where(keep, sorted_logits, float("inf")), axis=-1, keepdims=True)
-        logits = tf.where(logits < smallest_kept, float("-inf"), logits)
-    return logits
-
-
-def _noise(shape, seed, step):
-    if seed is None:
-        return gumbel_noise(shape)
-    # A distinct stateless seed per time step, derived from the call's seed.
-    return gumbel_noise(shape, seed=tf.random.experimental.stateless_fold_in(seed, step))
