@@ -77,6 +77,7 @@ _TRAIN_FLAGS = {
     "schedule": ("training", "schedule"),
     "loss": ("training", "loss"),
     "deterministic": ("training", "deterministic"),
+    "pretrained": ("training", "pretrained_generator"),
 }
 
 
@@ -106,6 +107,9 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--resume", action="store_true",
                     help="continue the killed or interrupted run in --out from its newest checkpoint "
                     "(its own settings and corpus; other settings flags are refused)")
+    tr.add_argument("--pretrained", metavar="FILE", default=None,
+                    help="skip MLE pretraining: start from an earlier run's generator_mle.keras "
+                    "(same corpus and generator settings)")
     tr.add_argument("--deterministic", action="store_true", default=None,
                     help="turn on TensorFlow's op determinism (slower)")
     tr.add_argument("--seed", type=int, default=None, help=f"random seed (default: {_default('training', 'seed')})")
@@ -116,6 +120,9 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--schedule", choices=SCHEDULES, default=None, help=f"temperature schedule (default: {_default('training', 'schedule')})")
     tr.add_argument("--loss", choices=LOSSES, default=None, help=f"GAN loss (default: {_default('training', 'loss')})")
     cfg = p.add_argument_group("configuration")
+    cfg.add_argument("--preset", metavar="NAME", default=None,
+                     help="start from a shipped preset (seqgan-gumbel presets lists them); --config, --set "
+                     "and flags override it")
     cfg.add_argument("--config", metavar="FILE",
                      help="JSON or TOML (.toml) config file with sections data, generator, discriminator, "
                      "training (flags and --set override it)")
@@ -171,6 +178,23 @@ def _add_evaluate_parser(commands) -> None:
                    help="also NLL_test: the run's generator's per-token NLL of the --references sentences")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_evaluate)
+
+
+def _add_presets_parser(commands) -> None:
+    p = commands.add_parser("presets", help="list the shipped presets", formatter_class=_Formatter)
+    p.add_argument("name", nargs="?", default=None, help="print this preset's full configuration")
+    p.set_defaults(handler=_presets)
+
+
+def _presets(args) -> int:
+    from seqgan_gumbel.config import load_preset, preset_description, preset_names
+
+    if args.name:
+        print(load_preset(args.name).to_json(), end="")
+        return 0
+    for name in preset_names():
+        print(f"{name:<16} {preset_description(name)}")
+    return 0
 
 
 def _add_report_parser(commands) -> None:
@@ -245,12 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_oracle_parser(commands)
     _add_show_parser(commands)
     _add_report_parser(commands)
+    _add_presets_parser(commands)
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """The run config: defaults, then --config FILE, then --set, then flags."""
-    config = Config.load(args.config) if args.config else Config()
+    """The run config: defaults, then --preset, then --config FILE, then --set, then flags."""
+    from seqgan_gumbel.config import load_preset
+
+    config = load_preset(args.preset) if args.preset else Config()
+    if args.config:
+        config.update_from_file(args.config)
     for item in args.set:
         key, sep, raw = item.partition("=")
         if not sep:
@@ -280,7 +309,7 @@ def _train(args) -> int:
     # fraction of a second and leaves nothing behind.
     if args.resume:
         given = [f"--{flag.replace('_', '-')}" for flag in _TRAIN_FLAGS if getattr(args, flag) is not None]
-        if given or args.config or args.set or args.overwrite:
+        if given or args.config or args.set or args.overwrite or args.preset:
             raise UserInputError(
                 f"--resume continues a run with its own settings; drop {', '.join(given) or '--config/--set/--overwrite'}"
             )

@@ -18,7 +18,9 @@ from seqgan_gumbel.fileio import read_json
 
 CONFIG_FORMAT_VERSION = 1
 from seqgan_gumbel.schedules import SCHEDULES
-LOSSES = ("standard", "rsgan", "hinge", "lsgan")
+LOSSES = ("standard", "rsgan", "hinge", "lsgan", "wgan-gp")
+GENERATOR_TYPES = ("lstm", "rmc", "transformer")
+DISCRIMINATOR_TYPES = ("cnn", "multi_representation")
 LONG_SENTENCE_POLICIES = ("drop", "truncate")
 TOKENIZER_LEVELS = ("word", "char")
 
@@ -53,36 +55,59 @@ class DataConfig:
 
 @dataclass
 class GeneratorConfig:
-    """The LSTM generator.
+    """The generator.
 
     Attributes:
+        type: "lstm", "rmc" (RelGAN's relational memory core) or
+            "transformer" (a causal transformer decoder).
         embedding_dim: token embedding size.
-        hidden_dim: LSTM state size.
+        hidden_dim: LSTM state size (lstm).
+        mem_slots: memory slots (rmc).
+        num_heads: attention heads (rmc, transformer).
+        head_size: size of each attention head (rmc).
+        num_layers: decoder blocks (transformer).
+        feedforward_dim: feed-forward width (transformer).
+        dropout: dropout rate (transformer).
         soft_feedback: feed the relaxed one-hot's embedding y @ E back as the
             next input during adversarial training (fully differentiable
             path) instead of the sampled token's embedding (RelGAN).
     """
 
+    type: str = "lstm"
     embedding_dim: int = 64
     hidden_dim: int = 128
+    mem_slots: int = 1
+    num_heads: int = 2
+    head_size: int = 256
+    num_layers: int = 2
+    feedforward_dim: int = 512
+    dropout: float = 0.1
     soft_feedback: bool = False
 
 
 @dataclass
 class DiscriminatorConfig:
-    """The CNN discriminator.
+    """The discriminator.
 
     Attributes:
+        type: "cnn" (one embedding) or "multi_representation" (RelGAN's).
         embedding_dim: token embedding size (relaxed one-hots are embedded as y @ E).
         filter_sizes: convolution widths.
         num_filters: filters per width.
         dropout: dropout rate before the output layer.
+        num_representations: embedding representations (multi_representation).
+        hidden_dim: the linear layer before the logit (multi_representation).
+        spectral_norm: spectral normalisation of the weights (multi_representation).
     """
 
+    type: str = "cnn"
     embedding_dim: int = 64
     filter_sizes: list[int] = field(default_factory=lambda: [2, 3, 4, 5])
     num_filters: int = 64
     dropout: float = 0.25
+    num_representations: int = 64
+    hidden_dim: int = 100
+    spectral_norm: bool = False
 
 
 @dataclass
@@ -109,6 +134,10 @@ class TrainingConfig:
         num_eval_samples: sentences generated for the final BLEU report.
         deterministic: turn on TensorFlow's op determinism (slower; CPU runs
             with a fixed seed are reproducible without it).
+        gradient_penalty: WGAN-GP penalty weight (used with loss "wgan-gp").
+        pretrained_generator: a generator_mle.keras of an earlier run with the
+            same vocabulary and generator settings: MLE pretraining is
+            skipped and adversarial training starts from it.
     """
 
     seed: int = 1234
@@ -129,6 +158,8 @@ class TrainingConfig:
     keep_checkpoints: int = 3
     num_eval_samples: int = 1000
     deterministic: bool = False
+    gradient_penalty: float = 10.0
+    pretrained_generator: str = ""
 
 
 @dataclass
@@ -155,6 +186,8 @@ class Config:
         _choice("data.long_sentences", d.long_sentences, LONG_SENTENCE_POLICIES)
         _choice("training.loss", t.loss, LOSSES)
         _choice("training.schedule", t.schedule, SCHEDULES)
+        _choice("generator.type", g.type, GENERATOR_TYPES)
+        _choice("discriminator.type", disc.type, DISCRIMINATOR_TYPES)
         for name, value in [
             ("data.max_length", d.max_length),
             ("data.min_frequency", d.min_frequency),
@@ -162,6 +195,13 @@ class Config:
             ("generator.hidden_dim", g.hidden_dim),
             ("discriminator.embedding_dim", disc.embedding_dim),
             ("discriminator.num_filters", disc.num_filters),
+            ("discriminator.num_representations", disc.num_representations),
+            ("discriminator.hidden_dim", disc.hidden_dim),
+            ("generator.mem_slots", g.mem_slots),
+            ("generator.num_heads", g.num_heads),
+            ("generator.head_size", g.head_size),
+            ("generator.num_layers", g.num_layers),
+            ("generator.feedforward_dim", g.feedforward_dim),
             ("training.batch_size", t.batch_size),
             ("training.adversarial_steps", t.adversarial_steps),
             ("training.discriminator_steps", t.discriminator_steps),
@@ -175,6 +215,7 @@ class Config:
             ("training.sample_every", t.sample_every),
             ("training.checkpoint_every", t.checkpoint_every),
             ("training.grad_clip", t.grad_clip),
+            ("training.gradient_penalty", t.gradient_penalty),
         ]:
             if value < 0:
                 raise UserInputError(f"{name} must be >= 0, got {value}")
@@ -193,8 +234,9 @@ class Config:
                 f"data.max_length + 1 = {d.max_length + 1} is shorter than the widest "
                 f"discriminator filter ({max(disc.filter_sizes)})"
             )
-        if not 0 <= disc.dropout < 1:
-            raise UserInputError(f"discriminator.dropout must be in [0, 1), got {disc.dropout}")
+        for name, rate in (("discriminator.dropout", disc.dropout), ("generator.dropout", g.dropout)):
+            if not 0 <= rate < 1:
+                raise UserInputError(f"{name} must be in [0, 1), got {rate}")
         if 0 < d.max_vocab_size < 5:
             raise UserInputError("data.max_vocab_size must be 0 (no limit) or at least 5")
         return self
@@ -219,6 +261,17 @@ class Config:
         Raises:
             UserInputError: unknown key, wrong type, unsupported version or bad value.
         """
+        return cls().update(data, source)
+
+    def update(self, data: dict[str, Any], source: str = "config") -> "Config":
+        """Overrides the settings that `data` names (nested as in `to_dict`) and validates.
+
+        Returns:
+            self, for chaining.
+
+        Raises:
+            UserInputError: unknown key, wrong type, unsupported version or bad value.
+        """
         if not isinstance(data, dict):
             raise UserInputError(f"{source}: a config must be a JSON object")
         version = data.get("version", CONFIG_FORMAT_VERSION)
@@ -226,21 +279,20 @@ class Config:
             raise UserInputError(
                 f"{source}: config version {version!r} is not supported (this is version {CONFIG_FORMAT_VERSION})"
             )
-        sections = {f.name: f for f in dataclasses.fields(cls) if f.name != "version"}
+        sections = {f.name: f for f in dataclasses.fields(self) if f.name != "version"}
         unknown = sorted(set(data) - set(sections) - {"version"})
         if unknown:
             raise UserInputError(f"{source}: unknown config section(s) {unknown}; valid: {sorted(sections)}")
-        config = cls()
         for name, section_data in data.items():
             if name == "version":
                 continue
             if not isinstance(section_data, dict):
                 raise UserInputError(f"{source}: config section {name!r} must be an object")
-            section = getattr(config, name)
+            section = getattr(self, name)
             for key, value in section_data.items():
                 _set_field(section, name, key, value, source)
         try:
-            return config.validate()
+            return self.validate()
         except UserInputError as exc:
             raise UserInputError(f"{source}: {exc}") from None
 
@@ -251,9 +303,12 @@ class Config:
         Raises:
             UserInputError: missing, unreadable or invalid file.
         """
-        if Path(path).suffix.lower() == ".toml":
-            return cls.from_dict(_read_toml(path), source=str(path))
-        return cls.from_dict(read_json(path, "config"), source=str(path))
+        return cls().update_from_file(path)
+
+    def update_from_file(self, path: str | Path) -> "Config":
+        """Overrides the settings a JSON or TOML config file names; see `update`."""
+        data = _read_toml(path) if Path(path).suffix.lower() == ".toml" else read_json(path, "config")
+        return self.update(data, source=str(path))
 
     def set(self, dotted_key: str, value: Any, source: str = "setting") -> None:
         """Sets one field by its dotted name, e.g. ``training.beta_max``."""
@@ -261,6 +316,41 @@ class Config:
         if section_name not in {f.name for f in dataclasses.fields(self)} or section_name == "version" or not key:
             raise UserInputError(f"{source}: unknown setting {dotted_key!r}")
         _set_field(getattr(self, section_name), section_name, key, value, source)
+
+
+def preset_names() -> list[str]:
+    """The names of the presets shipped in seqgan_gumbel/presets."""
+    from importlib import resources
+
+    folder = resources.files("seqgan_gumbel") / "presets"
+    return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> Config:
+    """A shipped preset (a documented TOML config), e.g. "coco" or "quick-oracle20".
+
+    Raises:
+        UserInputError: unknown name (the message lists the valid ones).
+    """
+    from importlib import resources
+
+    if name not in preset_names():
+        raise UserInputError(f"unknown preset {name!r}; valid: {', '.join(preset_names())}")
+    with resources.as_file(resources.files("seqgan_gumbel") / "presets" / f"{name}.toml") as path:
+        return Config.load(path)
+
+
+def preset_description(name: str) -> str:
+    """The comment block at the top of a preset file."""
+    from importlib import resources
+
+    text = (resources.files("seqgan_gumbel") / "presets" / f"{name}.toml").read_text(encoding="utf-8")
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return " ".join(lines)
 
 
 def _read_toml(path: str | Path) -> dict:

@@ -42,11 +42,20 @@ def least_squares_loss(real_logits, fake_logits):
     return d_loss, g_loss
 
 
+def wasserstein_loss(real_logits, fake_logits):
+    """Wasserstein GAN critic and generator losses; "wgan-gp" adds the gradient
+    penalty in the training step, where the interpolates are available."""
+    d_loss = tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+    g_loss = -tf.reduce_mean(fake_logits)
+    return d_loss, g_loss
+
+
 GAN_LOSSES: dict[str, LossFn] = {
     "standard": standard_loss,
     "rsgan": rsgan_loss,
     "hinge": hinge_loss,
     "lsgan": least_squares_loss,
+    "wgan-gp": wasserstein_loss,
 }
 
 

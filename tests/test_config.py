@@ -76,3 +76,30 @@ def test_toml_config(tmp_path):
     path.write_text("[training\n")
     with pytest.raises(UserInputError, match="run.toml: not a readable TOML config"):
         Config.load(path)
+
+
+def test_every_preset_loads_and_documents_itself():
+    from seqgan_gumbel.config import load_preset, preset_description, preset_names
+
+    names = preset_names()
+    assert {"oracle20", "oracle40", "coco", "coco-1000", "emnlp", "emnlp-1000", "gsgan"} <= set(names)
+    for name in names:
+        config = load_preset(name)
+        assert config.validate() is config
+        assert len(preset_description(name)) > 30, name
+    coco = load_preset("coco")
+    assert (coco.generator.type, coco.generator.head_size, coco.discriminator.type) == ("rmc", 256, "multi_representation")
+    assert (coco.training.beta_max, coco.data.max_length, coco.training.loss) == (100.0, 37, "rsgan")
+    assert load_preset("oracle20").training.beta_max == 1.0 and load_preset("oracle40").training.beta_max == 2.0
+    with pytest.raises(UserInputError, match="valid: .*coco"):
+        load_preset("cocoa")
+
+
+def test_config_file_overrides_preset_even_with_default_values(tmp_path):
+    from seqgan_gumbel.cli import build_parser, config_from_args
+
+    path = tmp_path / "c.toml"
+    path.write_text('[generator]\ntype = "lstm"\n')  # the default value, over the preset's "rmc"
+    args = build_parser().parse_args(["train", "--out", "x", "--preset", "coco", "--config", str(path)])
+    config = config_from_args(args)
+    assert config.generator.type == "lstm" and config.training.beta_max == 100.0

@@ -43,6 +43,7 @@ class GumbelGAN(keras.Model):
         loss: str = "rsgan",
         discriminator_steps: int = 5,
         straight_through: bool = False,
+        gradient_penalty: float = 0.0,
         **kwargs,
     ):
         """Configures the adversarial game.
@@ -55,6 +56,9 @@ class GumbelGAN(keras.Model):
             discriminator_steps: discriminator updates per generator update;
                 each data element must hold that many real batches.
             straight_through: hard one-hots forward, soft gradients back.
+            gradient_penalty: weight of the WGAN-GP penalty (Gulrajani et al.
+                2017) on the discriminator's gradient norm at random
+                interpolates of real one-hots and relaxed samples; 0: none.
         """
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
@@ -63,6 +67,7 @@ class GumbelGAN(keras.Model):
         self.gan_loss = get_gan_loss(loss)
         self.discriminator_steps = discriminator_steps
         self.straight_through = straight_through
+        self.gradient_penalty = gradient_penalty
 
     @property
     def metrics(self):
@@ -75,6 +80,18 @@ class GumbelGAN(keras.Model):
         # Seeds derive from the step counter, so a resumed run draws the same noise.
         step_seed = tf.stack([tf.constant(self.seed % 2**31, tf.int32), tf.cast(self.step_counter.value, tf.int32)])
         return tf.random.experimental.stateless_fold_in(step_seed, substream)
+
+    def _penalty(self, real_ids, fake, seed):
+        """WGAN-GP: mean of (||grad_x D(x)|| - 1)^2 at x between real one-hots and fakes."""
+        real = tf.one_hot(real_ids, tf.shape(fake)[-1], dtype=fake.dtype)
+        mix = tf.random.stateless_uniform((tf.shape(fake)[0], 1, 1), seed=seed)
+        interpolates = mix * real + (1.0 - mix) * fake
+        with tf.GradientTape() as tape:
+            tape.watch(interpolates)
+            scores = self.discriminator(interpolates, training=True)
+        gradients = tape.gradient(scores, interpolates)
+        norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=[1, 2]) + 1e-12)
+        return tf.reduce_mean(tf.square(norms - 1.0))
 
     def train_step(self, real_batches):
         # real_batches: (discriminator_steps, batch, time) int ids.
@@ -92,6 +109,8 @@ class GumbelGAN(keras.Model):
                 real_logits = self.discriminator(real_batches[k], training=True)
                 fake_logits = self.discriminator(fake, training=True)
                 d_loss, _ = self.gan_loss(real_logits, fake_logits)
+                if self.gradient_penalty:
+                    d_loss += self.gradient_penalty * self._penalty(real_batches[k], fake, self._seed(100 + k))
             self.discriminator_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
         with tf.GradientTape() as tape:
             fake, _ = self.generator.sample_relaxed(

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from seqgan_gumbel import __version__
 from seqgan_gumbel.config import Config
+from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import negative_log_likelihood
@@ -66,29 +67,35 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def build_generator(config: Config, vocab_size: int) -> LSTMGenerator:
-    """The generator a config describes."""
+def build_generator(config: Config, vocab_size: int):
+    """The generator a config describes (`generator.type`)."""
     g = config.generator
-    return LSTMGenerator(
-        vocab_size=vocab_size,
-        sequence_length=config.data.max_length + 1,
-        embedding_dim=g.embedding_dim,
-        hidden_dim=g.hidden_dim,
-        soft_feedback=g.soft_feedback,
-    )
+    common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
+                  embedding_dim=g.embedding_dim, soft_feedback=g.soft_feedback)
+    if g.type == "rmc":
+        from seqgan_gumbel.models.relational import RelationalMemoryGenerator
+
+        return RelationalMemoryGenerator(mem_slots=g.mem_slots, num_heads=g.num_heads, head_size=g.head_size, **common)
+    if g.type == "transformer":
+        from seqgan_gumbel.models.transformer import TransformerGenerator
+
+        return TransformerGenerator(num_layers=g.num_layers, num_heads=g.num_heads,
+                                    feedforward_dim=g.feedforward_dim, dropout=g.dropout, **common)
+    return LSTMGenerator(hidden_dim=g.hidden_dim, **common)
 
 
-def build_discriminator(config: Config, vocab_size: int) -> CNNDiscriminator:
-    """The discriminator a config describes."""
+def build_discriminator(config: Config, vocab_size: int):
+    """The discriminator a config describes (`discriminator.type`)."""
     d = config.discriminator
-    return CNNDiscriminator(
-        vocab_size=vocab_size,
-        sequence_length=config.data.max_length + 1,
-        embedding_dim=d.embedding_dim,
-        filter_sizes=d.filter_sizes,
-        num_filters=d.num_filters,
-        dropout=d.dropout,
-    )
+    common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
+                  embedding_dim=d.embedding_dim, filter_sizes=d.filter_sizes, num_filters=d.num_filters,
+                  dropout=d.dropout)
+    if d.type == "multi_representation":
+        from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
+
+        return MultiRepresentationDiscriminator(num_representations=d.num_representations, hidden_dim=d.hidden_dim,
+                                                spectral_norm=d.spectral_norm, **common)
+    return CNNDiscriminator(**common)
 
 
 def _optimizer(learning_rate: float, clip: float) -> keras.optimizers.Optimizer:
@@ -192,6 +199,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         loss=t.loss,
         discriminator_steps=t.discriminator_steps,
         straight_through=t.straight_through,
+        gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0.0,
     )
     # Built up front so that a checkpoint can restore their slots.
     mle_optimizer.build(generator.trainable_variables)
@@ -227,6 +235,10 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     steps_per_epoch = len(train_ids) // t.batch_size
     if state.phase == "pretrain":
         remaining = t.pretrain_epochs * steps_per_epoch - state.mle_steps
+        if t.pretrained_generator and state.mle_steps == 0:
+            _load_pretrained(generator, tokenizer, t.pretrained_generator)
+            log(f"MLE pretraining skipped: starting from {t.pretrained_generator}")
+            remaining = 0
         if remaining > 0:
             log(f"MLE pretraining: {t.pretrain_epochs} epochs of {steps_per_epoch} batches"
                 + (f", {state.mle_steps} batches already done" if state.mle_steps else ""))
@@ -309,6 +321,23 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
     tensorboard.close()
     return RunResult(run.path, metrics, samples)
+
+
+def _load_pretrained(generator, tokenizer: Tokenizer, path: str) -> None:
+    """Copies an earlier run's MLE-pretrained weights into `generator`.
+
+    Raises:
+        UserInputError: the file cannot be loaded, its run's vocabulary differs,
+            or its architecture does not match this run's generator.
+    """
+    source = RunDirectory(Path(path).parent)
+    if source.load_tokenizer().vocabulary.tokens != tokenizer.vocabulary.tokens:
+        raise UserInputError(f"{path}: its run's vocabulary differs from this run's (same corpus and settings needed)")
+    pretrained = source.load_model(Path(path).name)
+    shapes = [w.shape for w in pretrained.get_weights()]
+    if type(pretrained) is not type(generator) or shapes != [w.shape for w in generator.get_weights()]:
+        raise UserInputError(f"{path}: the pretrained generator's architecture differs from this run's generator")
+    generator.set_weights(pretrained.get_weights())
 
 
 def _pretrain(mle, train_ids, test_ids, t, start_step: int, steps_per_epoch: int, callbacks) -> None:
