@@ -237,6 +237,10 @@ class Config:
         for name, rate in (("discriminator.dropout", disc.dropout), ("generator.dropout", g.dropout)):
             if not 0 <= rate < 1:
                 raise UserInputError(f"{name} must be in [0, 1), got {rate}")
+        if g.type == "transformer" and g.embedding_dim % g.num_heads:
+            raise UserInputError(
+                f"generator.embedding_dim ({g.embedding_dim}) must be divisible by generator.num_heads ({g.num_heads})"
+            )
         if 0 < d.max_vocab_size < 5:
             raise UserInputError("data.max_vocab_size must be 0 (no limit) or at least 5")
         return self
