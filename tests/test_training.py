@@ -197,3 +197,18 @@ def test_wgan_gp_penalises_the_critic_gradient_norm(encoded):
     assert penalty >= 0 and np.isfinite(penalty)
     # Dropout makes the two passes differ slightly; the scale must agree.
     assert penalty == pytest.approx(float(tf.reduce_mean((norms - 1) ** 2)), rel=0.5, abs=0.05)
+
+
+@pytest.mark.parametrize("generator_type", ["rmc", "transformer"])
+def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, generator_type):
+    train_file, test_file = tiny_corpus
+    config = _tiny_config(train_file, test_file)
+    config.generator.type = generator_type
+    config.generator.mem_slots, config.generator.num_heads, config.generator.head_size = 1, 2, 8
+    config.generator.num_layers, config.generator.feedforward_dim = 1, 16
+    config.training.pretrain_epochs, config.training.adversarial_steps = 1, 2
+    result = train(config, tmp_path / "run", log=lambda m: None, progress="none")
+    assert 0 <= result.metrics["bleu"]["2"] <= 1
+    from seqgan_gumbel.generation import generate
+
+    assert len(generate(tmp_path / "run", 5, seed=1)) == 5

@@ -1,0 +1,132 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+
+from seqgan_gumbel.models.multi_representation import (
+    Linear,
+    MultiRepresentationDiscriminator,
+    RepresentationConvolution,
+    SpectralNorm,
+)
+
+V, T = 25, 8
+
+
+def tiny(**kwargs):
+    options = dict(embedding_dim=4, num_representations=3, filter_sizes=(2, 3), num_filters=5, hidden_dim=6)
+    options.update(kwargs)
+    return MultiRepresentationDiscriminator(V, T, **options)
+
+
+def random_ids(batch, seed=(1, 2)):
+    return tf.random.stateless_uniform((batch, T), seed=list(seed), maxval=V, dtype=tf.int32)
+
+
+def test_ids_and_their_one_hots_score_identically():
+    d = tiny()
+    ids = random_ids(6)
+    np.testing.assert_allclose(d(ids).numpy(), d(tf.one_hot(ids, V)).numpy(), rtol=1e-5, atol=1e-6)
+    assert d(ids).shape == (6,)
+    assert d.representation_logits(ids).shape == (6, 3)
+
+
+def test_call_is_the_mean_of_the_representation_logits():
+    d = tiny()
+    y = tf.nn.softmax(tf.random.stateless_normal((4, T, V), seed=[7, 8]))
+    np.testing.assert_allclose(
+        d(y).numpy(), tf.reduce_mean(d.representation_logits(y), axis=1).numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_matches_a_per_representation_reference():
+    """Each representation: its own slice of E, the same Conv1D kernels, max-over-time, relu."""
+    d = tiny()
+    ids = random_ids(3)
+    table = d.embedding.embeddings.numpy().reshape(V, 3, 4)
+    conv = d.convolution
+    for s in range(3):
+        x = tf.constant(table[:, s][ids.numpy()])  # (batch, time, emb) of representation s
+        pooled = tf.concat(
+            [tf.reduce_max(tf.nn.conv1d(x, k, 1, "VALID"), axis=1) for k in conv.kernels], axis=-1
+        )
+        expected = tf.nn.relu(pooled + conv.bias)
+        got = conv(d.embed(ids))[:, s]
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_relaxed_input_gets_gradient():
+    d = tiny()
+    y = tf.Variable(tf.nn.softmax(tf.random.stateless_normal((3, T, V), seed=[3, 4])))
+    with tf.GradientTape() as tape:
+        score = tf.reduce_sum(d(y))
+    grads = tape.gradient(score, [y] + d.trainable_variables)
+    assert float(tf.reduce_max(tf.abs(grads[0]))) > 0
+    assert all(g is not None for g in grads)
+
+
+def test_dropout_only_in_training():
+    d = tiny(num_filters=16, dropout=0.5)
+    ids = tf.zeros((4, T), tf.int32) + 5
+    np.testing.assert_allclose(d(ids).numpy(), d(ids).numpy())
+    assert not np.allclose(d(ids, training=True).numpy(), d(ids, training=False).numpy())
+
+
+def test_spectral_norm_reaches_unit_largest_singular_value():
+    kernel = tf.constant(np.diag([3.0, 2.0, 1.0]).astype("float32") @ np.eye(3, 4, dtype="float32"))
+    layer = SpectralNorm(power_iterations=30)
+    layer.build(kernel.shape)
+    normalised = layer(kernel, training=True).numpy()
+    np.testing.assert_allclose(np.linalg.svd(normalised, compute_uv=False)[0], 1.0, rtol=1e-5)
+
+
+def test_spectral_norm_discriminator_kernels_converge_to_unit_norm():
+    d = tiny(spectral_norm=True)
+    ids = random_ids(2)
+    before = d(ids).numpy()
+    np.testing.assert_allclose(d(ids).numpy(), before)  # inference leaves u alone
+    for _ in range(60):  # one power iteration per training call
+        d(ids, training=True)
+    kernels = d.convolution.effective_kernels() + [d.hidden.effective_kernel(), d.logit.effective_kernel()]
+    assert len(kernels) == 4
+    for kernel in kernels:
+        matrix = kernel.numpy().reshape(-1, kernel.shape[-1])
+        np.testing.assert_allclose(np.linalg.svd(matrix, compute_uv=False)[0], 1.0, rtol=1e-3)
+    with tf.GradientTape() as tape:
+        score = tf.reduce_sum(d(tf.one_hot(ids, V), training=True))
+    assert all(g is not None for g in tape.gradient(score, d.trainable_variables))
+    vectors = [v for v in d.non_trainable_variables if v.path.endswith("/u")]
+    assert len(vectors) == 4  # one u per normalised kernel
+    assert not any(v.trainable for v in vectors)
+
+
+def test_save_and_load_keep_outputs(tmp_path):
+    d = tiny(spectral_norm=True)
+    ids = random_ids(3)
+    d(ids, training=True)  # move u away from its initial value
+    path = tmp_path / "d.keras"
+    d.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, MultiRepresentationDiscriminator)
+    y = tf.nn.softmax(tf.random.stateless_normal((3, T, V), seed=[5, 6]))
+    np.testing.assert_allclose(loaded(ids).numpy(), d(ids).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(loaded(y).numpy(), d(y).numpy(), rtol=1e-6)
+
+
+def test_config_round_trip():
+    d = tiny(spectral_norm=True, dropout=0.1)
+    config = d.get_config()
+    clone = MultiRepresentationDiscriminator.from_config(config)
+    assert clone.get_config() == config
+    assert [v.shape for v in clone.weights] == [v.shape for v in d.weights]
+    assert config["num_representations"] == 3 and config["spectral_norm"] is True
+    for layer in (SpectralNorm(power_iterations=2), RepresentationConvolution((2,), 3, True), Linear(4, True)):
+        assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_weight_shapes_and_short_sequences():
+    d = tiny()
+    assert d.embedding.embeddings.shape == (V, 3 * 4)
+    assert [tuple(k.shape) for k in d.convolution.kernels] == [(2, 4, 5), (3, 4, 5)]
+    with pytest.raises(ValueError, match="shorter"):
+        MultiRepresentationDiscriminator(V, 3, filter_sizes=(2, 5))
