@@ -89,6 +89,7 @@ def test_every_preset_loads_and_documents_itself():
         assert len(preset_description(name)) > 30, name
     coco = load_preset("coco")
     assert (coco.generator.type, coco.generator.head_size, coco.discriminator.type) == ("rmc", 256, "multi_representation")
+    assert (coco.discriminator.embedding_dim, coco.discriminator.num_representations) == (1, 64)
     assert (coco.training.beta_max, coco.data.max_length, coco.training.loss) == (100.0, 37, "rsgan")
     assert load_preset("oracle20").training.beta_max == 1.0 and load_preset("oracle40").training.beta_max == 2.0
     with pytest.raises(UserInputError, match="valid: .*coco"):

@@ -100,6 +100,22 @@ def test_spectral_norm_discriminator_kernels_converge_to_unit_norm():
     assert not any(v.trainable for v in vectors)
 
 
+def test_spectral_norm_updates_u_inside_tf_function():
+    d = tiny(spectral_norm=True)
+    y = tf.nn.softmax(tf.random.stateless_normal((2, T, V), seed=[9, 9]))
+    u = d.hidden.normalizer.u
+    before = u.numpy()
+
+    @tf.function
+    def step(training):
+        return d(y, training=training)
+
+    step(False)
+    np.testing.assert_array_equal(u.numpy(), before)
+    step(True)
+    assert not np.allclose(u.numpy(), before)
+
+
 def test_save_and_load_keep_outputs(tmp_path):
     d = tiny(spectral_norm=True)
     ids = random_ids(3)
@@ -130,3 +146,16 @@ def test_weight_shapes_and_short_sequences():
     assert [tuple(k.shape) for k in d.convolution.kernels] == [(2, 4, 5), (3, 4, 5)]
     with pytest.raises(ValueError, match="shorter"):
         MultiRepresentationDiscriminator(V, 3, filter_sizes=(2, 5))
+
+
+def test_gradient_penalty_is_differentiable():
+    d = tiny(spectral_norm=True)
+    y = tf.nn.softmax(tf.random.stateless_normal((2, T, V), seed=[4, 4]))
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            inner.watch(y)
+            score = tf.reduce_sum(d(y, training=True))
+        penalty = tf.reduce_sum(tf.square(tf.norm(tf.reshape(inner.gradient(score, y), (2, -1)), axis=1) - 1.0))
+    grads = outer.gradient(penalty, d.trainable_variables)
+    missing = [v.path.split("/", 1)[1] for v, g in zip(d.trainable_variables, grads) if g is None]
+    assert missing == ["hidden/bias", "logit/bias"]  # biases after the last nonlinearity: no effect on dD/dx

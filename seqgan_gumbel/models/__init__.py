@@ -2,5 +2,14 @@
 
 from seqgan_gumbel.models.discriminator import CNNDiscriminator
 from seqgan_gumbel.models.generator import LSTMGenerator
+from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
+from seqgan_gumbel.models.relational import RelationalMemoryGenerator
+from seqgan_gumbel.models.transformer import TransformerGenerator
 
-__all__ = ["CNNDiscriminator", "LSTMGenerator"]
+__all__ = [
+    "CNNDiscriminator",
+    "LSTMGenerator",
+    "MultiRepresentationDiscriminator",
+    "RelationalMemoryGenerator",
+    "TransformerGenerator",
+]
