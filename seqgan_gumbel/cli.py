@@ -248,11 +248,13 @@ def _add_oracle_parser(commands) -> None:
     sample.add_argument("--num-train", type=_positive_int, default=10000, help="training sequences")
     sample.add_argument("--num-test", type=_positive_int, default=10000, help="test sequences")
     sample.add_argument("--seed", type=int, default=0, help="training seed; the test set uses seed + 1")
+    sample.add_argument("--length", type=_positive_int, default=20, help="tokens per sequence (RelGAN: 20 or 40)")
     sample.set_defaults(handler=_oracle_sample)
     score = actions.add_parser("score", help="NLL_oracle of samples (ids separated by spaces, 20 a line)",
                                formatter_class=_Formatter)
     score.add_argument("--weights", metavar="NPZ", required=True, help="seqgan_oracle_params.npz")
     score.add_argument("--samples", metavar="FILE", required=True, help="generated sequences")
+    score.add_argument("--length", type=_positive_int, default=20, help="tokens per sequence (RelGAN: 20 or 40)")
     score.add_argument("--json", action="store_true", help="print one JSON object")
     score.set_defaults(handler=_oracle_score)
 
@@ -491,7 +493,8 @@ def _oracle_sample(args) -> int:
     _quiet_tensorflow()
     from seqgan_gumbel.oracle import make_oracle_corpus
 
-    result = make_oracle_corpus(args.weights, args.out, args.num_train, args.num_test, args.seed, args.seed + 1)
+    result = make_oracle_corpus(args.weights, args.out, args.num_train, args.num_test, args.seed, args.seed + 1,
+                                args.length)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -501,8 +504,8 @@ def _oracle_score(args) -> int:
     from seqgan_gumbel.oracle import Oracle, load_oracle_weights, read_sequences
 
     weights = load_oracle_weights(args.weights)
-    sequences = read_sequences(args.samples)
-    nll = Oracle(weights).nll(sequences)
+    sequences = read_sequences(args.samples, sequence_length=args.length)
+    nll = Oracle(weights, sequence_length=args.length).nll(sequences)
     if args.json:
         print(json.dumps({"nll_oracle": nll, "num_samples": len(sequences)}))
     else:

@@ -397,6 +397,7 @@ def make_oracle_corpus(
     num_test: int = 10000,
     train_seed: int = 0,
     test_seed: int = 1,
+    sequence_length: int = SEQUENCE_LENGTH,
 ) -> dict:
     """Writes the synthetic benchmark's data: oracle samples as id files.
 
@@ -408,6 +409,7 @@ def make_oracle_corpus(
         train_seed: sampling seed of train.txt.
         test_seed: sampling seed of test.txt; must differ from train_seed,
             or the two files would be identical.
+        sequence_length: tokens per sequence (20 or 40 in RelGAN's tables).
 
     Returns:
         {"train": path, "test": path, "nll_train": float, "nll_test": float},
@@ -419,7 +421,7 @@ def make_oracle_corpus(
     """
     if train_seed == test_seed:
         raise ValueError(f"train_seed and test_seed must differ, both are {train_seed}")
-    oracle = Oracle(load_oracle_weights(weights_path))
+    oracle = Oracle(load_oracle_weights(weights_path), sequence_length=sequence_length)
     out_dir = Path(out_dir)
     result: dict = {}
     for split, num, seed in (("train", num_train, train_seed), ("test", num_test, test_seed)):

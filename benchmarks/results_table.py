@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Prints the Markdown table of benchmarks/results/*.json (the README's results table).
+
+    python benchmarks/results_table.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _fmt(value, digits=3):
+    return "-" if value is None else f"{value:.{digits}f}".lstrip("0") if abs(value) < 1 else f"{value:.{digits}f}"
+
+
+def rows(records: list[dict]) -> list[str]:
+    lines = [
+        "| preset | seed | generator | BLEU-2..5 | Self-BLEU-2..5 | NLL_test | NLL_oracle | wall time | machine |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for record in records:
+        for generator in ("mle", "gan"):
+            m = record["metrics"][generator]
+            bleu = "/".join(_fmt(m["bleu"][n]) for n in ("2", "3", "4", "5"))
+            self_bleu = "/".join(_fmt(m["self_bleu"][n]) for n in ("2", "3", "4", "5"))
+            oracle = m.get("nll_oracle")
+            lines.append(
+                f"| {record['preset']} | {record['seed']} | {generator.upper()} | {bleu} | {self_bleu} | "
+                f"{_fmt(m['nll_test'])} | {_fmt(oracle) if oracle is not None else '-'} | "
+                f"{record['total_seconds'] / 60:.0f} min | {record['machine']} |"
+            )
+    return lines
+
+
+def main() -> int:
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    if not records:
+        print("no results yet: run benchmarks/run_preset.py", file=sys.stderr)
+        return 1
+    print("\n".join(rows(records)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

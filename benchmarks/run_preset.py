@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Runs a preset end to end (pretrain, adversarial, evaluate) and records the result.
+
+    python benchmarks/run_preset.py --preset quick-oracle20 --seed 1
+    python benchmarks/run_preset.py --preset quick-coco --seed 1
+
+Data come from ../shared/datasets (never copied into the project): the oracle
+presets sample the SeqGAN oracle's 10,000-sequence training and test sets
+first; the coco presets use coco/train.txt and coco/test.txt; the emnlp
+presets train on the first 9,000 lines of emnlp_news/test.txt and test on the
+last 1,000 (the training split is not available here). The evaluation follows
+../shared/REFERENCE.md: 10,000 samples, BLEU-2..5 against every reference,
+Self-BLEU-2..5 leave-one-out, NLL_test on the test split, NLL_oracle for the
+oracle presets, for both the MLE-pretrained and the adversarial generator.
+The record (config, seed, versions, machine, wall time, metrics) is written to
+benchmarks/results/<preset>-seed<N>.json; benchmarks/results_table.py turns
+the records into the README's table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from seqgan_gumbel.quiet_tf import import_tensorflow  # noqa: E402
+
+tf = import_tensorflow()
+
+import seqgan_gumbel  # noqa: E402
+from seqgan_gumbel.config import load_preset  # noqa: E402
+from seqgan_gumbel.corpus import read_lines  # noqa: E402
+from seqgan_gumbel.generation import sample_ids  # noqa: E402
+from seqgan_gumbel.likelihood import run_nll  # noqa: E402
+from seqgan_gumbel.metrics.bleu import bleu, self_bleu  # noqa: E402
+from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
+from seqgan_gumbel.training.run import train  # noqa: E402
+
+ORDERS = (2, 3, 4, 5)
+
+
+def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path | None]:
+    """(train file, test file, oracle weights or None) for a preset."""
+    datasets = shared / "datasets"
+    base = preset.removeprefix("quick-")
+    if base.startswith("oracle"):
+        from seqgan_gumbel.oracle import make_oracle_corpus
+
+        weights = datasets / "oracle" / "seqgan_oracle_params.npz"
+        length = 40 if base == "oracle40" else 20
+        made = make_oracle_corpus(weights, work / "oracle_data", 10_000, 10_000, 0, 1, sequence_length=length)
+        return made["train"], made["test"], weights
+    if base.startswith("coco"):
+        return str(datasets / "coco" / "train.txt"), str(datasets / "coco" / "test.txt"), None
+    lines = read_lines(datasets / "emnlp_news" / "test.txt")
+    (work / "emnlp").mkdir(parents=True, exist_ok=True)
+    (work / "emnlp" / "train.txt").write_text("".join(s + "\n" for s in lines[:9000]), encoding="utf-8")
+    (work / "emnlp" / "test.txt").write_text("".join(s + "\n" for s in lines[9000:]), encoding="utf-8")
+    return str(work / "emnlp" / "train.txt"), str(work / "emnlp" / "test.txt"), None
+
+
+def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, num: int, seed: int) -> dict:
+    run = RunDirectory(run_dir)
+    tokenizer = run.load_tokenizer()
+    generator = run.load_model(model)
+    ids = sample_ids(generator, num, seed=seed)
+    hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
+    references = [tokenizer.tokenize(s) for s in read_lines(test_file)]
+    result = {
+        "bleu": {str(n): v for n, v in bleu(hypotheses, references, ORDERS, tokenizer.level).scores.items()},
+        "self_bleu": {str(n): v for n, v in self_bleu(hypotheses, ORDERS, tokenizer.level).scores.items()},
+        "num_samples": num,
+        "num_references": len(references),
+        "nll_test": run_nll(run_dir, test_file, model)[0],
+    }
+    if weights is not None:
+        from seqgan_gumbel.oracle import Oracle, load_oracle_weights
+
+        length = generator.sequence_length - 1
+        full = [h for h in hypotheses if len(h) == length and all(t.isdigit() for t in h)]
+        oracle = Oracle(load_oracle_weights(weights), sequence_length=length)
+        result["nll_oracle"] = oracle.nll([[int(t) for t in h] for h in full]) if full else None
+        result["nll_oracle_scored_samples"] = len(full)
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--work", type=Path, default=ROOT / "runs" / "benchmarks", help="run directories")
+    parser.add_argument("--samples", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    if not (args.shared / "datasets").is_dir():
+        print(f"benchmark data not found under {args.shared}/datasets; pass --shared", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    work = args.work / f"{args.preset}-seed{args.seed}"
+    config = load_preset(args.preset)
+    config.data.corpus, config.data.test, weights = prepare_data(args.preset, args.shared, work)
+    config.training.seed = args.seed
+    run_dir = work / "run"
+    train(config, run_dir, overwrite=run_dir.exists(), progress="bar")
+    train_seconds = time.perf_counter() - started
+    record = {
+        "preset": args.preset,
+        "seed": args.seed,
+        "config": config.to_dict(),
+        "metrics": {
+            "mle": evaluate(run_dir, MLE_GENERATOR_FILE, config.data.test, weights, args.samples, args.seed),
+            "gan": evaluate(run_dir, GENERATOR_FILE, config.data.test, weights, args.samples, args.seed),
+        },
+        "train_seconds": round(train_seconds, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "versions": {"seqgan_gumbel": seqgan_gumbel.__version__, "tensorflow": tf.__version__,
+                     "python": platform.python_version()},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.system()}"
+                   + (f", GPU: {tf.config.list_physical_devices('GPU')}" if tf.config.list_physical_devices("GPU") else ""),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    out = ROOT / "benchmarks" / "results" / f"{args.preset}-seed{args.seed}.json"
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(record["metrics"], indent=2))
+    print(f"wrote {out} ({record['total_seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
