@@ -13,9 +13,10 @@ from seqgan_gumbel.tokenizer import BOS_ID, EOS_ID, PAD_ID
 class AutoregressiveGenerator(keras.Model):
     """A language model over token ids that samples one token at a time.
 
-    Subclasses set `vocab_size`, `sequence_length`, `soft_feedback` and an
-    `embedding` layer, implement `call` (teacher-forced logits for MLE), and
-    define one sampling step:
+    The base owns what every generator shares: the vocabulary size, the
+    sentence length, the token `embedding` layer, the soft-feedback switch and
+    their part of `get_config`. Subclasses implement `call` (teacher-forced
+    logits for MLE) and define one sampling step:
 
     - `initial_state(batch_size)`: the state before the first token;
     - `step(inputs_embedded, state) -> (logits, state)`: next-token logits
@@ -24,6 +25,21 @@ class AutoregressiveGenerator(keras.Model):
     Everything else (relaxed sampling, generation, top-k/top-p, prefixes,
     log-probabilities, the PAD-after-EOS rule) lives here once.
     """
+
+    def __init__(self, vocab_size: int, sequence_length: int, embedding_dim: int, soft_feedback: bool = False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.sequence_length = sequence_length
+        self.embedding_dim = embedding_dim
+        self.soft_feedback = soft_feedback
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(vocab_size=self.vocab_size, sequence_length=self.sequence_length,
+                      embedding_dim=self.embedding_dim, soft_feedback=self.soft_feedback)
+        return config
 
     def initial_state(self, batch_size: int):
         raise NotImplementedError

@@ -43,13 +43,8 @@ class LSTMGenerator(AutoregressiveGenerator):
         soft_feedback: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.vocab_size = vocab_size
-        self.sequence_length = sequence_length
-        self.embedding_dim = embedding_dim
+        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, **kwargs)
         self.hidden_dim = hidden_dim
-        self.soft_feedback = soft_feedback
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.lstm = keras.layers.LSTM(hidden_dim, return_sequences=True, name="lstm")
         self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
         self.build((None, sequence_length))
@@ -75,10 +70,6 @@ class LSTMGenerator(AutoregressiveGenerator):
     def get_config(self):
         config = super().get_config()
         config.update(
-            vocab_size=self.vocab_size,
-            sequence_length=self.sequence_length,
-            embedding_dim=self.embedding_dim,
             hidden_dim=self.hidden_dim,
-            soft_feedback=self.soft_feedback,
         )
         return config

@@ -203,15 +203,10 @@ class RelationalMemoryGenerator(AutoregressiveGenerator):
         soft_feedback: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.vocab_size = vocab_size
-        self.sequence_length = sequence_length
-        self.embedding_dim = embedding_dim
+        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, **kwargs)
         self.mem_slots = mem_slots
         self.num_heads = num_heads
         self.head_size = head_size
-        self.soft_feedback = soft_feedback
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         cell = RelationalMemoryCell(mem_slots, num_heads, head_size, name="relational_memory_cell")
         self.memory = keras.layers.RNN(cell, return_sequences=True, name="relational_memory")
         self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
@@ -241,12 +236,8 @@ class RelationalMemoryGenerator(AutoregressiveGenerator):
     def get_config(self):
         config = super().get_config()
         config.update(
-            vocab_size=self.vocab_size,
-            sequence_length=self.sequence_length,
-            embedding_dim=self.embedding_dim,
             mem_slots=self.mem_slots,
             num_heads=self.num_heads,
             head_size=self.head_size,
-            soft_feedback=self.soft_feedback,
         )
         return config

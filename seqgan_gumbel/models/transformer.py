@@ -161,16 +161,11 @@ class TransformerGenerator(AutoregressiveGenerator):
         soft_feedback: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.vocab_size = vocab_size
-        self.sequence_length = sequence_length
-        self.embedding_dim = embedding_dim
+        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, **kwargs)
         self.num_layers = num_layers
         self.num_heads = num_heads
         self.feedforward_dim = feedforward_dim
         self.dropout = dropout
-        self.soft_feedback = soft_feedback
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.position_embedding = keras.layers.Embedding(sequence_length, embedding_dim, name="position_embedding")
         self.embedding_dropout = keras.layers.Dropout(dropout)
         self.blocks = [
@@ -234,13 +229,9 @@ class TransformerGenerator(AutoregressiveGenerator):
     def get_config(self):
         config = super().get_config()
         config.update(
-            vocab_size=self.vocab_size,
-            sequence_length=self.sequence_length,
-            embedding_dim=self.embedding_dim,
             num_layers=self.num_layers,
             num_heads=self.num_heads,
             feedforward_dim=self.feedforward_dim,
             dropout=self.dropout,
-            soft_feedback=self.soft_feedback,
         )
         return config
