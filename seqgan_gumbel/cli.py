@@ -378,11 +378,13 @@ def _evaluate(args) -> int:
         raise UserInputError("nothing to compute: give --references FILE, --self-bleu or --grammar PCFG")
     if args.run and args.references is None:
         raise UserInputError("--run needs --references FILE: the sentences whose NLL is measured")
-    validity = _grammar_validity(args.grammar, args.samples, args.tokenize) if args.grammar else None
+    validity, validity_signature = (
+        _grammar_validity(args.grammar, args.samples, args.tokenize) if args.grammar else (None, None)
+    )
     results = {}
     if args.references is not None or args.self_bleu:
         results = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu)
-    nll = _run_nll(args.run, args.references) if args.run else None
+    nll, nll_signature = _run_nll(args.run, args.references) if args.run else (None, None)
     if args.json:
         output = {name: {str(n): v for n, v in r.scores.items()} for name, r in results.items()}
         if results:
@@ -394,12 +396,16 @@ def _evaluate(args) -> int:
         if nll is not None:
             output["nll_test"] = nll
         output["signature"] = {name: r.signature for name, r in results.items()}
+        if validity is not None:
+            output["signature"]["grammar_validity"] = validity_signature
+        if nll is not None:
+            output["signature"]["nll_test"] = nll_signature
         print(json.dumps(output))
         return 0
     if validity is not None:
-        print(f"grammar validity: {validity:.4f} ({args.grammar})")
+        print(f"grammar validity: {validity:.4f}  ({validity_signature})")
     if nll is not None:
-        print(f"NLL_test: {nll:.4f} nats/token ({args.run}'s generator on {args.references})")
+        print(f"NLL_test: {nll:.4f} nats/token  ({nll_signature})")
     if not results:
         return 0
     first = next(iter(results.values()))
@@ -463,18 +469,22 @@ def _evaluate_sweep(args) -> int:
     return 0
 
 
-def _run_nll(run_dir: str, references: str) -> float:
+def _run_nll(run_dir: str, references: str) -> tuple[float, str]:
     from seqgan_gumbel.rundir import RunDirectory
 
-    RunDirectory(run_dir).require_run()
+    run = RunDirectory(run_dir)
+    run.require_run()
     _quiet_tensorflow()
     from seqgan_gumbel.likelihood import run_nll
 
-    nll, _ = run_nll(run_dir, references)
-    return nll
+    nll, stats = run_nll(run_dir, references)
+    signature = (f"nll_test|model:generator.keras|sentences:{stats.kept}|dropped:{stats.dropped_too_long}|"
+                 f"truncated:{stats.truncated}|tok:{run.load_tokenizer().level}|eos:included|units:nats/token|"
+                 f"version:{__version__}")
+    return nll, signature
 
 
-def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> float:
+def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> tuple[float, str]:
     from seqgan_gumbel.corpus import read_lines
     from seqgan_gumbel.grammar import GrammarChecker, load_grammar
     from seqgan_gumbel.tokenizer import split_text
@@ -486,7 +496,10 @@ def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -
     except ValueError as exc:
         raise UserInputError(str(exc)) from None
     samples = read_lines(samples_path, "samples", keep_blank=True)
-    return GrammarChecker(grammar).validity([split_text(s, tokenization) for s in samples])
+    validity = GrammarChecker(grammar).validity([split_text(s, tokenization) for s in samples])
+    signature = (f"grammar_validity|grammar:{Path(grammar_path).name}|samples:{len(samples)}|tok:{tokenization}|"
+                 f"parser:nltk-chart|version:{__version__}")
+    return validity, signature
 
 
 def _oracle_sample(args) -> int:
@@ -506,10 +519,12 @@ def _oracle_score(args) -> int:
     weights = load_oracle_weights(args.weights)
     sequences = read_sequences(args.samples, sequence_length=args.length)
     nll = Oracle(weights, sequence_length=args.length).nll(sequences)
+    signature = (f"nll_oracle|oracle:seqgan|weights:{Path(args.weights).name}|length:{args.length}|"
+                 f"samples:{len(sequences)}|units:nats/token|version:{__version__}")
     if args.json:
-        print(json.dumps({"nll_oracle": nll, "num_samples": len(sequences)}))
+        print(json.dumps({"nll_oracle": nll, "num_samples": len(sequences), "signature": signature}))
     else:
-        print(f"NLL_oracle: {nll:.4f} nats/token ({len(sequences)} sequences)")
+        print(f"NLL_oracle: {nll:.4f} nats/token  ({signature})")
     return 0
 
 
