@@ -78,6 +78,7 @@ _TRAIN_FLAGS = {
     "loss": ("training", "loss"),
     "deterministic": ("training", "deterministic"),
     "pretrained": ("training", "pretrained_generator"),
+    "strategy": ("training", "strategy"),
 }
 
 
@@ -110,6 +111,9 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--pretrained", metavar="FILE", default=None,
                     help="skip MLE pretraining: start from an earlier run's generator_mle.keras "
                     "(same corpus and generator settings)")
+    tr.add_argument("--strategy", choices=("none", "mirrored", "multiworker", "tpu"), default=None,
+                    help="tf.distribute: mirrored (local GPUs or logical CPUs), multiworker (cluster from "
+                    "TF_CONFIG), tpu; --batch-size is the global batch (default: none)")
     tr.add_argument("--deterministic", action="store_true", default=None,
                     help="turn on TensorFlow's op determinism (slower)")
     tr.add_argument("--seed", type=int, default=None, help=f"random seed (default: {_default('training', 'seed')})")

@@ -20,6 +20,7 @@ CONFIG_FORMAT_VERSION = 1
 from seqgan_gumbel.schedules import SCHEDULES
 LOSSES = ("standard", "rsgan", "hinge", "lsgan", "wgan-gp")
 GENERATOR_TYPES = ("lstm", "rmc", "transformer")
+STRATEGIES = ("none", "mirrored", "multiworker", "tpu")
 DISCRIMINATOR_TYPES = ("cnn", "multi_representation")
 LONG_SENTENCE_POLICIES = ("drop", "truncate")
 TOKENIZER_LEVELS = ("word", "char")
@@ -135,6 +136,9 @@ class TrainingConfig:
         deterministic: turn on TensorFlow's op determinism (slower; CPU runs
             with a fixed seed are reproducible without it).
         gradient_penalty: WGAN-GP penalty weight (used with loss "wgan-gp").
+        strategy: "none", "mirrored" (all local GPUs, or logical CPUs),
+            "multiworker" (TF_CONFIG) or "tpu": tf.distribute across devices;
+            the batch size is the global batch, split between replicas.
         pretrained_generator: a generator_mle.keras of an earlier run with the
             same vocabulary and generator settings: MLE pretraining is
             skipped and adversarial training starts from it.
@@ -160,6 +164,7 @@ class TrainingConfig:
     deterministic: bool = False
     gradient_penalty: float = 10.0
     pretrained_generator: str = ""
+    strategy: str = "none"
 
 
 @dataclass
@@ -187,6 +192,7 @@ class Config:
         _choice("training.loss", t.loss, LOSSES)
         _choice("training.schedule", t.schedule, SCHEDULES)
         _choice("generator.type", g.type, GENERATOR_TYPES)
+        _choice("training.strategy", t.strategy, STRATEGIES)
         _choice("discriminator.type", disc.type, DISCRIMINATOR_TYPES)
         for name, value in [
             ("data.max_length", d.max_length),

@@ -57,7 +57,8 @@ def adversarial_batches(
     """An endless stream of real batches for adversarial iterations.
 
     Each element holds one fresh real batch per discriminator step, shape
-    (discriminator_steps, batch_size, length); the generator step reuses the
+    (batch_size, discriminator_steps, length) (batch first, so that
+    tf.distribute splits it between replicas); the generator step reuses the
     last of them (RSGAN's generator loss needs real logits too).
 
     Args:
@@ -76,6 +77,7 @@ def adversarial_batches(
         .repeat()
         .batch(batch_size, drop_remainder=True)
         .batch(discriminator_steps, drop_remainder=True)
+        .map(lambda batches: tf.transpose(batches, [1, 0, 2]))
         .skip(skip)
         .prefetch(tf.data.AUTOTUNE)
     )

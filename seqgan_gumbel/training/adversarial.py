@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from seqgan_gumbel.losses import get_gan_loss
+from seqgan_gumbel.training.distribution import global_mean, reduce_and_clip, replica_id, step_logs
 
 
 class GumbelGAN(keras.Model):
@@ -32,9 +33,14 @@ class GumbelGAN(keras.Model):
         self.discriminator = discriminator
         self.seed = seed
         self.inverse_temperature = keras.Variable(1.0, trainable=False, name="inverse_temperature")
-        self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="adversarial_step")
+        self.step_counter = keras.Variable(
+            0, dtype="int64", trainable=False, name="adversarial_step", aggregation="only_first_replica"
+        )
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        # Both networks arrive built; without this, Keras would try to build
+        # the GAN by calling it on a batch of real data (shaped for train_step).
+        self.built = True
 
     def compile(
         self,
@@ -44,13 +50,13 @@ class GumbelGAN(keras.Model):
         discriminator_steps: int = 5,
         straight_through: bool = False,
         gradient_penalty: float = 0.0,
+        grad_clip: float = 0.0,
         **kwargs,
     ):
         """Configures the adversarial game.
 
         Args:
-            generator_optimizer: updates the generator (gradient clipping is
-                the optimizer's `global_clipnorm`).
+            generator_optimizer: updates the generator.
             discriminator_optimizer: updates the discriminator.
             loss: a name from `seqgan_gumbel.losses.GAN_LOSSES`.
             discriminator_steps: discriminator updates per generator update;
@@ -59,6 +65,8 @@ class GumbelGAN(keras.Model):
             gradient_penalty: weight of the WGAN-GP penalty (Gulrajani et al.
                 2017) on the discriminator's gradient norm at random
                 interpolates of real one-hots and relaxed samples; 0: none.
+            grad_clip: global-norm gradient clip for both networks (0: none),
+                applied to the global gradient also on several replicas.
         """
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
@@ -68,6 +76,7 @@ class GumbelGAN(keras.Model):
         self.discriminator_steps = discriminator_steps
         self.straight_through = straight_through
         self.gradient_penalty = gradient_penalty
+        self.grad_clip = grad_clip
 
     @property
     def metrics(self):
@@ -77,9 +86,11 @@ class GumbelGAN(keras.Model):
         return self.discriminator(inputs, training=training)
 
     def _seed(self, substream: int):
-        # Seeds derive from the step counter, so a resumed run draws the same noise.
+        # Seeds derive from the step counter, so a resumed run draws the same
+        # noise; each replica draws its own.
         step_seed = tf.stack([tf.constant(self.seed % 2**31, tf.int32), tf.cast(self.step_counter.value, tf.int32)])
-        return tf.random.experimental.stateless_fold_in(step_seed, substream)
+        seed = tf.random.experimental.stateless_fold_in(step_seed, substream)
+        return tf.random.experimental.stateless_fold_in(seed, replica_id())
 
     def _penalty(self, real_ids, fake, seed):
         """WGAN-GP: mean of (||grad_x D(x)|| - 1)^2 at x between real one-hots and fakes."""
@@ -94,7 +105,9 @@ class GumbelGAN(keras.Model):
         return tf.reduce_mean(tf.square(norms - 1.0))
 
     def train_step(self, real_batches):
-        # real_batches: (discriminator_steps, batch, time) int ids.
+        # real_batches: (batch, discriminator_steps, time) int ids; the batch
+        # axis comes first so that tf.distribute splits it between replicas.
+        real_batches = tf.transpose(real_batches, [1, 0, 2])
         batch_size = real_batches.shape[1]
         temperature = 1.0 / self.inverse_temperature
         d_vars = self.discriminator.trainable_variables
@@ -111,7 +124,9 @@ class GumbelGAN(keras.Model):
                 d_loss, _ = self.gan_loss(real_logits, fake_logits)
                 if self.gradient_penalty:
                     d_loss += self.gradient_penalty * self._penalty(real_batches[k], fake, self._seed(100 + k))
-            self.discriminator_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+                scaled = global_mean(d_loss)
+            gradients = reduce_and_clip(tape.gradient(scaled, d_vars), self.grad_clip)
+            self.discriminator_optimizer.apply_gradients(zip(gradients, d_vars))
         with tf.GradientTape() as tape:
             fake, _ = self.generator.sample_relaxed(
                 batch_size, temperature, seed=self._seed(self.discriminator_steps), hard=self.straight_through
@@ -119,9 +134,11 @@ class GumbelGAN(keras.Model):
             real_logits = self.discriminator(real_batches[-1], training=True)
             fake_logits = self.discriminator(fake, training=True)
             _, g_loss = self.gan_loss(real_logits, fake_logits)
-        self.generator_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+            scaled = global_mean(g_loss)
+        gradients = reduce_and_clip(tape.gradient(scaled, g_vars), self.grad_clip)
+        self.generator_optimizer.apply_gradients(zip(gradients, g_vars))
         self.step_counter.assign_add(1)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
-                "beta": self.inverse_temperature.value}
+        return step_logs({"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
+                          "beta": tf.identity(self.inverse_temperature.value)})

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
+from seqgan_gumbel.training.distribution import global_sum, reduce_and_clip, step_logs
 
 
 def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False):
@@ -41,6 +42,18 @@ class MLETrainer(keras.Model):
         super().__init__(**kwargs)
         self.generator = generator
         self.nll_tracker = keras.metrics.Mean(name="nll")
+        self.grad_clip = 0.0
+
+    def compile(self, optimizer=None, grad_clip: float = 0.0, **kwargs):
+        """Configures training.
+
+        Args:
+            optimizer: updates the generator.
+            grad_clip: global-norm gradient clip (0: none), applied to the
+                global gradient also when training on several replicas.
+        """
+        super().compile(optimizer=optimizer, **kwargs)
+        self.grad_clip = grad_clip
 
     @property
     def metrics(self):
@@ -52,13 +65,17 @@ class MLETrainer(keras.Model):
     def train_step(self, ids):
         with tf.GradientTape() as tape:
             nll_sum, count = token_nll(self.generator, ids, training=True)
-            loss = nll_sum / tf.maximum(count, 1.0)
+            # Divided by the token count of the whole global batch, so the
+            # replicas' gradients sum to the global mean's gradient.
+            global_count = global_sum(count)
+            loss = nll_sum / tf.maximum(global_count, 1.0)
         variables = self.generator.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        self.nll_tracker.update_state(loss, sample_weight=count)
-        return {"nll": self.nll_tracker.result()}
+        gradients = reduce_and_clip(tape.gradient(loss, variables), self.grad_clip)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        self.nll_tracker.update_state(nll_sum / tf.maximum(count, 1.0), sample_weight=count)
+        return step_logs({"nll": self.nll_tracker.result()})
 
     def test_step(self, ids):
         nll_sum, count = token_nll(self.generator, ids)
         self.nll_tracker.update_state(nll_sum / tf.maximum(count, 1.0), sample_weight=count)
-        return {"nll": self.nll_tracker.result()}
+        return step_logs({"nll": self.nll_tracker.result()})

@@ -48,6 +48,7 @@ from seqgan_gumbel.training.progress import (
     TensorBoardLogger,
     append_metrics,
 )
+from seqgan_gumbel.training.distribution import make_strategy
 from seqgan_gumbel.training.mle import MLETrainer
 from seqgan_gumbel.training.prepare import PreparedRun, prepare_run
 
@@ -98,8 +99,9 @@ def build_discriminator(config: Config, vocab_size: int):
     return CNNDiscriminator(**common)
 
 
-def _optimizer(learning_rate: float, clip: float) -> keras.optimizers.Optimizer:
-    return keras.optimizers.Adam(learning_rate, global_clipnorm=clip or None)
+def _optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
+    # Clipping happens in the train steps, on the global gradient (see distribution.py).
+    return keras.optimizers.Adam(learning_rate)
 
 
 def train(
@@ -185,26 +187,34 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(t.seed)
-    generator = build_generator(config, tokenizer.vocab_size)
-    discriminator = build_discriminator(config, tokenizer.vocab_size)
-    mle_optimizer = _optimizer(t.pretrain_learning_rate, t.grad_clip)
-    generator_optimizer = _optimizer(t.generator_learning_rate, t.grad_clip)
-    discriminator_optimizer = _optimizer(t.discriminator_learning_rate, t.grad_clip)
-    mle = MLETrainer(generator)
-    mle.compile(optimizer=mle_optimizer)
-    gan = GumbelGAN(generator, discriminator, seed=t.seed)
-    gan.compile(
-        generator_optimizer=generator_optimizer,
-        discriminator_optimizer=discriminator_optimizer,
-        loss=t.loss,
-        discriminator_steps=t.discriminator_steps,
-        straight_through=t.straight_through,
-        gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0.0,
-    )
-    # Built up front so that a checkpoint can restore their slots.
-    mle_optimizer.build(generator.trainable_variables)
-    generator_optimizer.build(generator.trainable_variables)
-    discriminator_optimizer.build(discriminator.trainable_variables)
+    strategy = make_strategy(t.strategy)
+    if strategy.num_replicas_in_sync > 1:
+        if t.batch_size % strategy.num_replicas_in_sync:
+            raise UserInputError(f"--batch-size {t.batch_size} must be divisible by the "
+                                 f"{strategy.num_replicas_in_sync} replicas of --strategy {t.strategy}")
+        log(f"training on {strategy.num_replicas_in_sync} replicas ({t.strategy}); global batch {t.batch_size}")
+    with strategy.scope():
+        generator = build_generator(config, tokenizer.vocab_size)
+        discriminator = build_discriminator(config, tokenizer.vocab_size)
+        mle_optimizer = _optimizer(t.pretrain_learning_rate)
+        generator_optimizer = _optimizer(t.generator_learning_rate)
+        discriminator_optimizer = _optimizer(t.discriminator_learning_rate)
+        mle = MLETrainer(generator)
+        mle.compile(optimizer=mle_optimizer, grad_clip=t.grad_clip)
+        gan = GumbelGAN(generator, discriminator, seed=t.seed)
+        gan.compile(
+            generator_optimizer=generator_optimizer,
+            discriminator_optimizer=discriminator_optimizer,
+            loss=t.loss,
+            discriminator_steps=t.discriminator_steps,
+            straight_through=t.straight_through,
+            gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0.0,
+            grad_clip=t.grad_clip,
+        )
+        # Built up front so that a checkpoint can restore their slots.
+        mle_optimizer.build(generator.trainable_variables)
+        generator_optimizer.build(generator.trainable_variables)
+        discriminator_optimizer.build(discriminator.trainable_variables)
     manager = CheckpointManager(
         run.checkpoints, t.keep_checkpoints, generator=generator, discriminator=discriminator,
         mle_optimizer=mle_optimizer, generator_optimizer=generator_optimizer,
