@@ -200,7 +200,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         generator_optimizer = _optimizer(t.generator_learning_rate)
         discriminator_optimizer = _optimizer(t.discriminator_learning_rate)
         mle = MLETrainer(generator)
-        mle.compile(optimizer=mle_optimizer, grad_clip=t.grad_clip)
+        mle.compile(optimizer=mle_optimizer, grad_clip=t.grad_clip,
+                    jit_compile=t.xla_pretraining and strategy.num_replicas_in_sync == 1)
         gan = GumbelGAN(generator, discriminator, seed=t.seed)
         gan.compile(
             generator_optimizer=generator_optimizer,
