@@ -146,7 +146,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
                  "samples/final.txt", "checkpoints/adversarial-00000004/state.json", "metrics_mle.json"]:
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics["bleu"]) == {"2", "3", "4", "5"}
+    assert set(metrics["bleu"]) == {"2", "3", "4", "5"} == set(metrics["self_bleu"])
     assert 0 < metrics["bleu"]["2"] <= 1 and metrics["nll_test"] > 0 and metrics["nll_train"] > 0
     assert metrics["num_samples"] == 50 and metrics["num_references"] == 64
     assert metrics == result.metrics

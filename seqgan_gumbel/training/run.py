@@ -18,7 +18,7 @@ from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import negative_log_likelihood
-from seqgan_gumbel.metrics.bleu import bleu
+from seqgan_gumbel.metrics.bleu import bleu, self_bleu
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.rundir import (
     CORPUS_STATS_FILE,
@@ -153,7 +153,8 @@ def _watchers(progress: str, run: RunDirectory, phase: str, total: int, step_fn,
 
 def _record_evaluation(run: RunDirectory, tensorboard: TensorBoardLogger, step: int, generator_name: str,
                        metrics: dict, started: float) -> None:
-    scores = {k: v for k, v in metrics.items() if k in ("bleu", "nll_test", "nll_train", "grammar_validity")}
+    scores = {k: v for k, v in metrics.items()
+              if k in ("bleu", "self_bleu", "nll_test", "nll_train", "grammar_validity")}
     append_metrics(run.file(METRICS_LOG_FILE), {"phase": "eval", "step": step, "generator": generator_name,
                                                 "time": time.perf_counter() - started, **scores})
     tensorboard.log_scalars(f"eval_{generator_name}", scores, step)
@@ -401,9 +402,13 @@ def evaluate_generator(
     hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
     references = [tokenizer.tokenize(s) for s in reference_sentences]
     result = bleu(hypotheses, references, orders=BLEU_ORDERS, tokenization=tokenizer.level)
+    # Always beside BLEU: a model can buy BLEU with diversity (Self-BLEU).
+    diversity = self_bleu(hypotheses, orders=BLEU_ORDERS, tokenization=tokenizer.level)
     metrics = {
         "bleu": {str(n): score for n, score in result.scores.items()},
+        "self_bleu": {str(n): score for n, score in diversity.scores.items()},
         "bleu_signature": result.signature,
+        "self_bleu_signature": diversity.signature,
         "num_samples": result.num_samples,
         "num_references": result.num_references,
     }
@@ -419,6 +424,8 @@ def evaluate_generator(
 def format_scores(metrics: dict) -> str:
     """BLEU-n (and NLL_test) of `evaluate_generator`'s result on one line."""
     text = "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items())
+    if "self_bleu" in metrics:
+        text += f"  Self-BLEU-5: {metrics['self_bleu']['5']:.3f}"
     if "nll_test" in metrics:
         text += f"  NLL_test: {metrics['nll_test']:.3f}"
     if "nll_train" in metrics:
