@@ -19,8 +19,8 @@ def _fmt(value, digits=3):
 
 def rows(records: list[dict]) -> list[str]:
     lines = [
-        "| preset | seed | generator | BLEU-2..5 | Self-BLEU-2..5 | NLL_test | NLL_oracle | wall time | machine |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| preset | seed | generator | BLEU-2..5 | Self-BLEU-2..5 | NLL_test | NLL_oracle | grammar-valid | wall time | machine |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for record in records:
         for generator in ("mle", "gan"):
@@ -31,6 +31,7 @@ def rows(records: list[dict]) -> list[str]:
             lines.append(
                 f"| {record['preset']} | {record['seed']} | {generator.upper()} | {bleu} | {self_bleu} | "
                 f"{_fmt(m['nll_test'])} | {_fmt(oracle) if oracle is not None else '-'} | "
+                f"{_fmt(m['grammar_validity']) if 'grammar_validity' in m else '-'} | "
                 f"{record['total_seconds'] / 60:.0f} min | {record['machine']} |"
             )
     return lines

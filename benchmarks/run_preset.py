@@ -6,7 +6,8 @@
 
 Data come from ../shared/datasets (never copied into the project): the oracle
 presets sample the SeqGAN oracle's 10,000-sequence training and test sets
-first; the coco presets use coco/train.txt and coco/test.txt; the emnlp
+first; the coco presets use coco/train.txt and coco/test.txt; gsgan uses data/arithmetic (with
+its grammar's validity); the emnlp
 presets train on the first 9,000 lines of emnlp_news/test.txt and test on the
 last 1,000 (the training split is not available here). The evaluation follows
 ../shared/REFERENCE.md: 10,000 samples, BLEU-2..5 against every reference,
@@ -60,6 +61,8 @@ def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path 
         return made["train"], made["test"], weights
     if base.startswith("coco"):
         return str(datasets / "coco" / "train.txt"), str(datasets / "coco" / "test.txt"), None
+    if base == "gsgan":  # Kusner & Hernandez-Lobato's task: the project's own arithmetic corpus
+        return str(ROOT / "data" / "arithmetic" / "train.txt"), str(ROOT / "data" / "arithmetic" / "test.txt"), None
     lines = read_lines(datasets / "emnlp_news" / "test.txt")
     (work / "emnlp").mkdir(parents=True, exist_ok=True)
     (work / "emnlp" / "train.txt").write_text("".join(s + "\n" for s in lines[:9000]), encoding="utf-8")
@@ -67,7 +70,8 @@ def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path 
     return str(work / "emnlp" / "train.txt"), str(work / "emnlp" / "test.txt"), None
 
 
-def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, num: int, seed: int) -> dict:
+def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, num: int, seed: int,
+             grammar: str = "") -> dict:
     run = RunDirectory(run_dir)
     tokenizer = run.load_tokenizer()
     generator = run.load_model(model)
@@ -81,6 +85,10 @@ def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, nu
         "num_references": len(references),
         "nll_test": run_nll(run_dir, test_file, model)[0],
     }
+    if grammar:
+        from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+
+        result["grammar_validity"] = GrammarChecker(load_grammar(grammar)).validity(hypotheses)
     if weights is not None:
         from seqgan_gumbel.oracle import Oracle, load_oracle_weights
 
@@ -107,6 +115,8 @@ def main(argv=None) -> int:
     work = args.work / f"{args.preset}-seed{args.seed}"
     config = load_preset(args.preset)
     config.data.corpus, config.data.test, weights = prepare_data(args.preset, args.shared, work)
+    if args.preset.removeprefix("quick-") == "gsgan":
+        config.data.grammar = str(ROOT / "data" / "arithmetic.pcfg")
     config.training.seed = args.seed
     run_dir = work / "run"
     train(config, run_dir, overwrite=run_dir.exists(), progress="bar")
@@ -116,8 +126,10 @@ def main(argv=None) -> int:
         "seed": args.seed,
         "config": config.to_dict(),
         "metrics": {
-            "mle": evaluate(run_dir, MLE_GENERATOR_FILE, config.data.test, weights, args.samples, args.seed),
-            "gan": evaluate(run_dir, GENERATOR_FILE, config.data.test, weights, args.samples, args.seed),
+            "mle": evaluate(run_dir, MLE_GENERATOR_FILE, config.data.test, weights, args.samples, args.seed,
+                            config.data.grammar),
+            "gan": evaluate(run_dir, GENERATOR_FILE, config.data.test, weights, args.samples, args.seed,
+                            config.data.grammar),
         },
         "train_seconds": round(train_seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),
