@@ -107,6 +107,8 @@ def main(argv=None) -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "benchmarks", help="run directories")
     parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue this preset/seed's killed run from its newest checkpoint")
     args = parser.parse_args(argv)
     if not (args.shared / "datasets").is_dir():
         print(f"benchmark data not found under {args.shared}/datasets; pass --shared", file=sys.stderr)
@@ -119,7 +121,13 @@ def main(argv=None) -> int:
         config.data.grammar = str(ROOT / "data" / "arithmetic.pcfg")
     config.training.seed = args.seed
     run_dir = work / "run"
-    train(config, run_dir, overwrite=run_dir.exists(), progress="bar")
+    if args.resume:
+        from seqgan_gumbel.training.prepare import prepare_resume
+        from seqgan_gumbel.training.run import train_prepared
+
+        train_prepared(prepare_resume(run_dir), progress="bar")
+    else:
+        train(config, run_dir, overwrite=run_dir.exists(), progress="bar")
     train_seconds = time.perf_counter() - started
     record = {
         "preset": args.preset,
@@ -132,6 +140,7 @@ def main(argv=None) -> int:
                             config.data.grammar),
         },
         "train_seconds": round(train_seconds, 1),
+        "resumed": args.resume,
         "total_seconds": round(time.perf_counter() - started, 1),
         "versions": {"seqgan_gumbel": seqgan_gumbel.__version__, "tensorflow": tf.__version__,
                      "python": platform.python_version()},
