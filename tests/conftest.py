@@ -41,3 +41,22 @@ def shared_dataset(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark data not available: {path} (../shared/datasets is only beside CI checkouts)")
     return path
+
+
+def tiny_config(corpus, test=None, adversarial_steps=4, discriminator_steps=2, every=2, num_eval_samples=50):
+    """A run config with tiny models and few steps, for fast end-to-end tests."""
+    from seqgan_gumbel.config import Config
+
+    config = Config()
+    config.data.corpus = str(corpus)
+    config.data.test = str(test) if test else ""
+    config.data.max_length = 8
+    config.generator.embedding_dim = 8
+    config.generator.hidden_dim = 16
+    config.discriminator.embedding_dim = 8
+    config.discriminator.num_filters = 8
+    t = config.training
+    t.batch_size, t.pretrain_epochs, t.adversarial_steps = 32, 2, adversarial_steps
+    t.discriminator_steps, t.sample_every, t.checkpoint_every = discriminator_steps, every, every
+    t.num_eval_samples = num_eval_samples
+    return config

@@ -19,7 +19,7 @@ from seqgan_gumbel.sweep import (
 )
 from seqgan_gumbel.training.run import train
 
-from conftest import tiny_sentences
+from conftest import tiny_config, tiny_sentences
 
 TEMPERATURES = [0.05, 1.0, 2.0]
 ORDERS = (2, 3, 4, 5)
@@ -29,18 +29,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _tiny_config(corpus, test) -> Config:
-    config = Config()
-    config.data.corpus = str(corpus)
-    config.data.test = str(test)
-    config.data.max_length = 8
-    config.generator.embedding_dim = 8
-    config.generator.hidden_dim = 16
-    config.discriminator.embedding_dim = 8
-    config.discriminator.num_filters = 8
-    t = config.training
-    t.batch_size, t.pretrain_epochs, t.adversarial_steps = 32, 2, 3
-    t.discriminator_steps, t.sample_every, t.checkpoint_every, t.num_eval_samples = 1, 3, 3, 20
-    return config
+    return tiny_config(corpus, test, adversarial_steps=3, discriminator_steps=1, every=3, num_eval_samples=20)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from seqgan_gumbel.training.mle import MLETrainer, token_nll
 from seqgan_gumbel.likelihood import negative_log_likelihood
 from seqgan_gumbel.training.run import train
 
-from conftest import tiny_sentences
+from conftest import tiny_config, tiny_sentences
 
 
 @pytest.fixture(scope="module")
@@ -123,18 +123,7 @@ def test_an_incomplete_checkpoint_folder_is_ignored(tmp_path):
 
 
 def _tiny_config(corpus, test=None) -> Config:
-    config = Config()
-    config.data.corpus = str(corpus)
-    config.data.test = str(test) if test else ""
-    config.data.max_length = 8
-    config.generator.embedding_dim = 8
-    config.generator.hidden_dim = 16
-    config.discriminator.embedding_dim = 8
-    config.discriminator.num_filters = 8
-    t = config.training
-    t.batch_size, t.pretrain_epochs, t.adversarial_steps = 32, 2, 4
-    t.discriminator_steps, t.sample_every, t.checkpoint_every, t.num_eval_samples = 2, 2, 2, 50
-    return config
+    return tiny_config(corpus, test)
 
 
 def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
