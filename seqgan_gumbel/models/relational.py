@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from seqgan_gumbel.models.autoregressive import AutoregressiveGenerator
