@@ -107,6 +107,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "benchmarks", help="run directories")
     parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--note", default="", help="recorded with the result (e.g. how an interrupted run went)")
     parser.add_argument("--resume", action="store_true",
                         help="continue this preset/seed's killed run from its newest checkpoint")
     args = parser.parse_args(argv)
@@ -141,6 +142,7 @@ def main(argv=None) -> int:
         },
         "train_seconds": round(train_seconds, 1),
         "resumed": args.resume,
+        "note": args.note,
         "total_seconds": round(time.perf_counter() - started, 1),
         "versions": {"seqgan_gumbel": seqgan_gumbel.__version__, "tensorflow": tf.__version__,
                      "python": platform.python_version()},
@@ -149,6 +151,7 @@ def main(argv=None) -> int:
         "date": time.strftime("%Y-%m-%d"),
     }
     out = ROOT / "benchmarks" / "results" / f"{args.preset}-seed{args.seed}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(record["metrics"], indent=2))
     print(f"wrote {out} ({record['total_seconds']:.0f} s)")
