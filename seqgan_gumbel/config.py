@@ -41,6 +41,8 @@ class DataConfig:
         max_vocab_size: the most ids, special tokens included (0: no limit).
         max_length: the most tokens a sentence may have (EOS not counted).
         long_sentences: "drop" or "truncate" sentences longer than max_length.
+        fixed_length: every sentence has exactly max_length tokens (the
+            synthetic oracle's data): generators never end a sentence early.
     """
 
     corpus: str = ""
@@ -52,6 +54,7 @@ class DataConfig:
     max_vocab_size: int = 0
     max_length: int = 20
     long_sentences: str = "drop"
+    fixed_length: bool = False
 
 
 @dataclass

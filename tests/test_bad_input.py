@@ -126,3 +126,10 @@ def test_bom_and_crlf_corpus_is_accepted(workspace, tmp_path):
     assert result.returncode == 0, result.stderr
     vocab = json.loads((tmp_path / "run" / "vocab.json").read_text())["tokens"]
     assert not any("\r" in t or "\ufeff" in t for t in vocab)
+
+
+def test_fixed_length_needs_sentences_of_exactly_max_length(workspace, tmp_path):
+    result = run_cli("train", "--corpus", workspace / "good.txt", "--out", tmp_path / "r", "--max-length", "8",
+                     "--set", "data.fixed_length=true", cwd=tmp_path)
+    assert result.returncode == 2 and "exactly 8 tokens" in result.stderr
+    assert not (tmp_path / "r").exists()

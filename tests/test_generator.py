@@ -78,3 +78,13 @@ def test_soft_feedback_changes_the_next_inputs():
 def test_low_temperature_generation_is_nearly_greedy(generator):
     cold = generator.generate(32, temperature=1e-6, seed=tf.constant([6, 6])).numpy()
     assert (cold == cold[0]).all()
+
+
+def test_fixed_length_generators_never_end_early():
+    g = LSTMGenerator(V, T, embedding_dim=8, hidden_dim=16, fixed_length=True)
+    ids = g.generate(64, seed=tf.constant([8, 8])).numpy()
+    assert (ids[:, :-1] != EOS_ID).all() and (ids[:, -1] == EOS_ID).all()
+    y, relaxed_ids = g.sample_relaxed(16, 1.0, seed=tf.constant([9, 9]))
+    assert (relaxed_ids.numpy()[:, -1] == EOS_ID).all() and (relaxed_ids.numpy()[:, :-1] != EOS_ID).all()
+    assert float(tf.reduce_max(y[:, :-1, EOS_ID])) < 1e-6
+    assert LSTMGenerator.from_config(g.get_config()).fixed_length

@@ -27,19 +27,31 @@ class AutoregressiveGenerator(keras.Model):
     """
 
     def __init__(self, vocab_size: int, sequence_length: int, embedding_dim: int, soft_feedback: bool = False,
-                 **kwargs):
+                 fixed_length: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
         self.soft_feedback = soft_feedback
+        # Fixed-length data (the synthetic oracle's): sentences never end early.
+        self.fixed_length = fixed_length
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
 
     def get_config(self):
         config = super().get_config()
         config.update(vocab_size=self.vocab_size, sequence_length=self.sequence_length,
-                      embedding_dim=self.embedding_dim, soft_feedback=self.soft_feedback)
+                      embedding_dim=self.embedding_dim, soft_feedback=self.soft_feedback,
+                      fixed_length=self.fixed_length)
         return config
+
+    def _length_mask(self, t: int):
+        """Logit offsets at position t: with fixed_length, EOS only (and always) at the end."""
+        if not self.fixed_length:
+            return None
+        eos = tf.one_hot(EOS_ID, self.vocab_size)
+        if t < self.sequence_length - 1:
+            return eos * -1e9
+        return (1.0 - eos) * -1e9
 
     def initial_state(self, batch_size: int):
         raise NotImplementedError
@@ -73,6 +85,8 @@ class AutoregressiveGenerator(keras.Model):
         one_hots, token_ids = [], []
         for t in range(self.sequence_length):
             logits, states = self.step(inputs, states)
+            if self.fixed_length:
+                logits += self._length_mask(t)
             noise = _noise(tf.shape(logits), seed, t)
             y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
             keep = tf.cast(alive, y.dtype)[:, None]
@@ -122,6 +136,8 @@ class AutoregressiveGenerator(keras.Model):
         token_ids = []
         for t in range(self.sequence_length):
             logits, states = self.step(inputs, states)
+            if self.fixed_length:
+                logits += self._length_mask(t)
             scaled = _filter_logits(logits / temperature + never, top_k, top_p)
             tokens = _categorical(scaled, seed, t)
             if forced_tokens is not None:

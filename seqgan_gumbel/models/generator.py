@@ -41,9 +41,10 @@ class LSTMGenerator(AutoregressiveGenerator):
         embedding_dim: int = 64,
         hidden_dim: int = 128,
         soft_feedback: bool = False,
+        fixed_length: bool = False,
         **kwargs,
     ):
-        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, **kwargs)
+        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, fixed_length, **kwargs)
         self.hidden_dim = hidden_dim
         self.lstm = keras.layers.LSTM(hidden_dim, return_sequences=True, name="lstm")
         self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")

@@ -200,9 +200,10 @@ class RelationalMemoryGenerator(AutoregressiveGenerator):
         num_heads: int = 2,
         head_size: int = 256,
         soft_feedback: bool = False,
+        fixed_length: bool = False,
         **kwargs,
     ):
-        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, **kwargs)
+        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, fixed_length, **kwargs)
         self.mem_slots = mem_slots
         self.num_heads = num_heads
         self.head_size = head_size

@@ -159,9 +159,10 @@ class TransformerGenerator(AutoregressiveGenerator):
         feedforward_dim: int = 512,
         dropout: float = 0.1,
         soft_feedback: bool = False,
+        fixed_length: bool = False,
         **kwargs,
     ):
-        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, **kwargs)
+        super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, fixed_length, **kwargs)
         self.num_layers = num_layers
         self.num_heads = num_heads
         self.feedforward_dim = feedforward_dim

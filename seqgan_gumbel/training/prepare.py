@@ -103,6 +103,13 @@ def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) ->
             f"{data.corpus}: every sentence is longer than the maximum length {data.max_length} "
             f"(raise --max-length or set data.long_sentences=truncate)"
         )
+    if data.fixed_length:
+        lengths = (train_ids != 0).sum(axis=1) - 1  # tokens before EOS
+        if (lengths != data.max_length).any():
+            raise UserInputError(
+                f"{data.corpus}: data.fixed_length needs every sentence to have exactly {data.max_length} tokens; "
+                f"{int((lengths != data.max_length).sum())} do not"
+            )
     if train_stats.kept < t.batch_size:
         raise UserInputError(
             f"{data.corpus}: only {train_stats.kept} usable sentences, fewer than one batch "

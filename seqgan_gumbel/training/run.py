@@ -72,7 +72,8 @@ def build_generator(config: Config, vocab_size: int):
     """The generator a config describes (`generator.type`)."""
     g = config.generator
     common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
-                  embedding_dim=g.embedding_dim, soft_feedback=g.soft_feedback)
+                  embedding_dim=g.embedding_dim, soft_feedback=g.soft_feedback,
+                  fixed_length=config.data.fixed_length)
     if g.type == "rmc":
         from seqgan_gumbel.models.relational import RelationalMemoryGenerator
 
