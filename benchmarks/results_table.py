@@ -17,6 +17,13 @@ def _fmt(value, digits=3):
     return "-" if value is None else f"{value:.{digits}f}".lstrip("0") if abs(value) < 1 else f"{value:.{digits}f}"
 
 
+def _minutes(record: dict) -> str:
+    # A resumed run's own clock saw only its last part; its phases are in the note.
+    if record.get("resumed"):
+        return f"~{record.get('measured_minutes', '?')} min (resumed, see note)"
+    return f"{record['total_seconds'] / 60:.0f} min"
+
+
 def rows(records: list[dict]) -> list[str]:
     lines = [
         "| preset | seed | generator | BLEU-2..5 | Self-BLEU-2..5 | NLL_test | NLL_oracle | grammar-valid | wall time | machine |",
@@ -32,7 +39,7 @@ def rows(records: list[dict]) -> list[str]:
                 f"| {record['preset']} | {record['seed']} | {generator.upper()} | {bleu} | {self_bleu} | "
                 f"{_fmt(m['nll_test'])} | {_fmt(oracle) if oracle is not None else '-'} | "
                 f"{_fmt(m['grammar_validity']) if 'grammar_validity' in m else '-'} | "
-                f"{record['total_seconds'] / 60:.0f} min | {record['machine']} |"
+                f"{_minutes(record)} | {record['machine']} |"
             )
     return lines
 
