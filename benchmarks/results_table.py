@@ -21,7 +21,8 @@ def _minutes(record: dict) -> str:
     # A resumed run's own clock saw only its last part; its phases are in the note.
     if record.get("resumed"):
         return f"~{record.get('measured_minutes', '?')} min (resumed, see note)"
-    return f"{record['total_seconds'] / 60:.0f} min"
+    seconds = record["total_seconds"]
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def rows(records: list[dict]) -> list[str]:
