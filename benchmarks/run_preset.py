@@ -107,6 +107,9 @@ def main(argv=None) -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "benchmarks", help="run directories")
     parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--pretrained", type=Path, default=None,
+                        help="skip MLE pretraining: start from this generator_mle.keras (same corpus and model)")
+    parser.add_argument("--tag", default="", help="suffix of the record's file name, e.g. a variant's name")
     parser.add_argument("--note", default="", help="recorded with the result (e.g. how an interrupted run went)")
     parser.add_argument("--resume", action="store_true",
                         help="continue this preset/seed's killed run from its newest checkpoint")
@@ -115,12 +118,15 @@ def main(argv=None) -> int:
         print(f"benchmark data not found under {args.shared}/datasets; pass --shared", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    work = args.work / f"{args.preset}-seed{args.seed}"
+    name = f"{args.preset}-seed{args.seed}" + (f"-{args.tag}" if args.tag else "")
+    work = args.work / name
     config = load_preset(args.preset)
     config.data.corpus, config.data.test, weights = prepare_data(args.preset, args.shared, work)
     if args.preset.removeprefix("quick-") == "gsgan":
         config.data.grammar = str(ROOT / "data" / "arithmetic.pcfg")
     config.training.seed = args.seed
+    if args.pretrained:
+        config.training.pretrained_generator = str(args.pretrained)
     run_dir = work / "run"
     if args.resume:
         from seqgan_gumbel.training.prepare import prepare_resume
@@ -131,7 +137,7 @@ def main(argv=None) -> int:
         train(config, run_dir, overwrite=run_dir.exists(), progress="bar")
     train_seconds = time.perf_counter() - started
     record = {
-        "preset": args.preset,
+        "preset": args.preset + (f" ({args.tag})" if args.tag else ""),
         "seed": args.seed,
         "config": config.to_dict(),
         "metrics": {
@@ -150,7 +156,7 @@ def main(argv=None) -> int:
                    + (f", GPU: {tf.config.list_physical_devices('GPU')}" if tf.config.list_physical_devices("GPU") else ""),
         "date": time.strftime("%Y-%m-%d"),
     }
-    out = ROOT / "benchmarks" / "results" / f"{args.preset}-seed{args.seed}.json"
+    out = ROOT / "benchmarks" / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(record["metrics"], indent=2))
