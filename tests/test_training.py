@@ -201,3 +201,16 @@ def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, generator
     from seqgan_gumbel.generation import generate
 
     assert len(generate(tmp_path / "run", 5, seed=1)) == 5
+
+
+def test_pretrained_generator_skips_mle(tmp_path, tiny_corpus):
+    train_file, test_file = tiny_corpus
+    first = train(_tiny_config(train_file, test_file), tmp_path / "first", log=lambda m: None, progress="none")
+    config = _tiny_config(train_file, test_file)
+    config.training.pretrained_generator = str(tmp_path / "first" / "generator_mle.keras")
+    messages = []
+    second = train(config, tmp_path / "second", log=messages.append, progress="none")
+    assert any("MLE pretraining skipped" for m in messages)
+    assert not any(line.startswith('{"phase": "mle"') for line in (tmp_path / "second" / "metrics.jsonl").open())
+    # Same starting generator, so the MLE report is the same.
+    assert second.metrics["mle"]["bleu"] == first.metrics["mle"]["bleu"]

@@ -265,7 +265,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             checkpoint,
             GracefulInterrupt(checkpoint, resume_hint),
         ]
-        _pretrain(mle, train_ids, test_ids, t, state.mle_steps, steps_per_epoch, callbacks)
+        if remaining > 0:
+            _pretrain(mle, train_ids, test_ids, t, state.mle_steps, steps_per_epoch, callbacks)
         run.save_model(generator, MLE_GENERATOR_FILE)
         run.write_lines("samples/pretrained.txt", sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
