@@ -160,12 +160,7 @@ def generate_sentences(
     run = RunDirectory(run_dir)
     run.load_config()  # refuses a run written by an unknown version
     tokenizer = run.load_tokenizer()
-    generator = run.load_model(model)
-    if getattr(generator, "vocab_size", None) != tokenizer.vocab_size:
-        raise UserInputError(
-            f"{run.file(model)}: the model has {getattr(generator, 'vocab_size', '?')} token ids but "
-            f"{run.file('vocab.json')} has {tokenizer.vocab_size}: vocabulary and model do not match"
-        )
+    generator = run.load_generator(model, tokenizer)
     prefix_ids = prefix_to_ids(tokenizer, prefix) if prefix else None
     results: list[GeneratedSentence] = []
     seen: set[str] = set()

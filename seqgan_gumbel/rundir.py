@@ -154,3 +154,17 @@ class RunDirectory:
         except Exception as exc:  # Keras raises many types for damaged files.
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserInputError(f"{path}: cannot load the model: corrupted or truncated file ({first_line})") from None
+
+    def load_generator(self, name: str, tokenizer: Tokenizer):
+        """Loads one of the run's generators and checks it against the run's vocabulary.
+
+        Raises:
+            UserInputError: damaged model file, or a vocabulary that does not match it.
+        """
+        generator = self.load_model(name)
+        if getattr(generator, "vocab_size", None) != tokenizer.vocab_size:
+            raise UserInputError(
+                f"{self.file(name)}: the model has {getattr(generator, 'vocab_size', '?')} token ids but "
+                f"{self.file(VOCAB_FILE)} has {tokenizer.vocab_size}: vocabulary and model do not match"
+            )
+        return generator

@@ -212,16 +212,6 @@ def _default_label(run_dir: Path, model: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _load_generator(run: RunDirectory, model: str, tokenizer):
-    generator = run.load_model(model)
-    if getattr(generator, "vocab_size", None) != tokenizer.vocab_size:
-        raise UserInputError(
-            f"{run.file(model)}: the model has {getattr(generator, 'vocab_size', '?')} token ids but "
-            f"{run.file('vocab.json')} has {tokenizer.vocab_size}: vocabulary and model do not match"
-        )
-    return generator
-
-
 def sweep_run(
     run_dir: str | Path,
     model: str = GENERATOR_FILE,
@@ -281,7 +271,7 @@ def sweep_run(
     # TensorFlow only now: everything above is checked without it.
     from seqgan_gumbel.generation import sample_ids
 
-    generator = _load_generator(run, model, tokenizer)
+    generator = run.load_generator(model, tokenizer)
     label = label or _default_label(run.path, model)
     bleu_table, self_table, signatures = {}, {}, {}
     for temperature in temperatures:
