@@ -271,8 +271,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         run.write_lines("samples/pretrained.txt", sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
         mle_metrics = evaluate_generator(
-            generator, tokenizer, test_sentences or sentences, test_ids, t.num_eval_samples, t.seed,
-            t.batch_size, prepared.grammar_checker, train_ids,
+            generator, tokenizer, test_sentences or sentences, test_ids,
+            sample_ids(generator, t.num_eval_samples, seed=t.seed), t.batch_size, prepared.grammar_checker, train_ids,
         )
         run.write_json(MLE_METRICS_FILE, mle_metrics)
         _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
@@ -318,8 +318,10 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     run.save_model(discriminator, DISCRIMINATOR_FILE)
     train_seconds = time.perf_counter() - started
 
+    # Sampled once: scored here and written as samples/final.txt below.
+    final_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
     metrics = evaluate_generator(
-        generator, tokenizer, test_sentences or sentences, test_ids, t.num_eval_samples, t.seed, t.batch_size,
+        generator, tokenizer, test_sentences or sentences, test_ids, final_ids, t.batch_size,
         prepared.grammar_checker, train_ids,
     )
     metrics.update(
@@ -329,7 +331,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         train_seconds=round(train_seconds, 1),
         version=__version__,
     )
-    samples = decode_all(tokenizer, sample_ids(generator, t.num_eval_samples, seed=t.seed))
+    samples = decode_all(tokenizer, final_ids)
     run.write_lines("samples/final.txt", samples)
     run.write_json(METRICS_FILE, metrics)
     _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
@@ -377,8 +379,7 @@ def evaluate_generator(
     tokenizer: Tokenizer,
     reference_sentences: list[str],
     test_ids: np.ndarray | None,
-    num_samples: int,
-    seed: int,
+    sampled_ids: np.ndarray,
     batch_size: int = 64,
     grammar_checker=None,
     train_ids: np.ndarray | None = None,
@@ -390,8 +391,7 @@ def evaluate_generator(
         tokenizer: the run's tokenizer; references are split with it.
         reference_sentences: the BLEU references (every one used).
         test_ids: encoded test sentences for NLL_test (None: skipped).
-        num_samples: generated sentences scored.
-        seed: sampling seed.
+        sampled_ids: the generator's samples to score, from `sample_ids`.
         batch_size: batch size of the NLL evaluation.
         grammar_checker: a `GrammarChecker` for the corpus's grammar, or None.
         train_ids: encoded training sentences for NLL_train (None: skipped).
@@ -400,8 +400,7 @@ def evaluate_generator(
         {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "nll_train": ..., "num_samples": ...,
         "num_references": ..., "grammar_validity": ...}; the last two only when computable.
     """
-    ids = sample_ids(generator, num_samples, seed=seed)
-    hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
+    hypotheses = [tokenizer.ids_to_tokens(row) for row in sampled_ids]
     references = [tokenizer.tokenize(s) for s in reference_sentences]
     result = bleu(hypotheses, references, orders=BLEU_ORDERS, tokenization=tokenizer.level)
     # Always beside BLEU: a model can buy BLEU with diversity (Self-BLEU).
