@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from seqgan_gumbel import __version__
-from seqgan_gumbel.config import LOSSES, SCHEDULES, Config
+from seqgan_gumbel.config import LOSSES, PRECISIONS, SCHEDULES, Config
 from seqgan_gumbel.errors import TrainingDiverged, TrainingInterrupted, UserInputError
 
 PROG = "seqgan-gumbel"
@@ -79,6 +79,7 @@ _TRAIN_FLAGS = {
     "deterministic": ("training", "deterministic"),
     "pretrained": ("training", "pretrained_generator"),
     "strategy": ("training", "strategy"),
+    "precision": ("training", "precision"),
 }
 
 
@@ -114,6 +115,9 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--strategy", choices=("none", "mirrored", "multiworker", "tpu"), default=None,
                     help="tf.distribute: mirrored (local GPUs or logical CPUs), multiworker (cluster from "
                     "TF_CONFIG), tpu; --batch-size is the global batch (default: none)")
+    tr.add_argument("--precision", choices=PRECISIONS, default=None,
+                    help="mixed_bfloat16: compute in bfloat16, weights and losses in float32 (faster on GPUs "
+                    "from Ampere on, TPUs and AVX512-BF16 CPUs) (default: float32)")
     tr.add_argument("--deterministic", action="store_true", default=None,
                     help="turn on TensorFlow's op determinism (slower)")
     tr.add_argument("--seed", type=int, default=None, help=f"random seed (default: {_default('training', 'seed')})")

@@ -21,6 +21,9 @@ from seqgan_gumbel.schedules import SCHEDULES
 LOSSES = ("standard", "rsgan", "hinge", "lsgan", "wgan-gp")
 GENERATOR_TYPES = ("lstm", "rmc", "transformer")
 STRATEGIES = ("none", "mirrored", "multiworker", "tpu")
+# Keras dtype policies. float16 is not offered: it needs loss scaling, which
+# the global-norm clipping of the train steps does not compose with.
+PRECISIONS = ("float32", "mixed_bfloat16")
 DISCRIMINATOR_TYPES = ("cnn", "multi_representation")
 LONG_SENTENCE_POLICIES = ("drop", "truncate")
 TOKENIZER_LEVELS = ("word", "char")
@@ -148,6 +151,9 @@ class TrainingConfig:
         pretrained_generator: a generator_mle.keras of an earlier run with the
             same vocabulary and generator settings: MLE pretraining is
             skipped and adversarial training starts from it.
+        precision: "float32", or "mixed_bfloat16": both networks compute in
+            bfloat16 with float32 weights, optimizer state, softmax, Gumbel
+            noise and losses (GPUs from Ampere on, TPUs, CPUs with AVX512-BF16).
     """
 
     seed: int = 1234
@@ -172,6 +178,7 @@ class TrainingConfig:
     pretrained_generator: str = ""
     strategy: str = "none"
     xla_pretraining: bool = True
+    precision: str = "float32"
 
 
 @dataclass
@@ -200,6 +207,7 @@ class Config:
         _choice("training.schedule", t.schedule, SCHEDULES)
         _choice("generator.type", g.type, GENERATOR_TYPES)
         _choice("training.strategy", t.strategy, STRATEGIES)
+        _choice("training.precision", t.precision, PRECISIONS)
         _choice("discriminator.type", disc.type, DISCRIMINATOR_TYPES)
         for name, value in [
             ("data.max_length", d.max_length),

@@ -78,6 +78,7 @@ CASES = {
     "hidden size zero via --set": (TRAIN + ["--corpus", "good.txt", "--set", "generator.hidden_dim=0"], "generator.hidden_dim must be positive"),
     "unknown schedule": (TRAIN + ["--corpus", "good.txt", "--schedule", "cosine"], "choose from 'no', 'lin', 'exp', 'log', 'sigmoid', 'quad', 'sqrt'"),
     "unknown loss": (TRAIN + ["--corpus", "good.txt", "--loss", "wgan"], "choose from 'standard', 'rsgan', 'hinge', 'lsgan'"),
+    "unknown precision via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.precision=float16"], "valid: float32, mixed_bfloat16"),
     "unknown loss via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.loss=wgan"], "valid: standard, rsgan, hinge, lsgan"),
     "malformed --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.beta_max"], "expected KEY=VALUE"),
     "--set of an unknown key": (TRAIN + ["--corpus", "good.txt", "--set", "training.betamax=2"], "unknown setting 'training.betamax'; valid:"),

@@ -30,6 +30,7 @@ def test_names_match_the_implementations():
         ("training.schedule", "cosine", "valid: no, lin, exp, log, sigmoid, quad, sqrt"),
         ("training.loss", "wgan", "valid: standard, rsgan, hinge, lsgan"),
         ("data.max_length", 2, "widest discriminator filter"),
+        ("training.precision", "mixed_float16", "valid: float32, mixed_bfloat16"),
     ],
 )
 def test_bad_settings_are_rejected(key, value, message):

@@ -35,7 +35,7 @@ class AutoregressiveGenerator(keras.Model):
         self.soft_feedback = soft_feedback
         # Fixed-length data (the synthetic oracle's): sentences never end early.
         self.fixed_length = fixed_length
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding", dtype=self.dtype_policy)
 
     def get_config(self):
         config = super().get_config()
@@ -52,6 +52,14 @@ class AutoregressiveGenerator(keras.Model):
         if t < self.sequence_length - 1:
             return eos * -1e9
         return (1.0 - eos) * -1e9
+
+    def project_to_logits(self, features):
+        """Next-token logits from output features, always float32.
+
+        Under a mixed-precision policy the network computes in bfloat16, but
+        the softmax, the Gumbel noise and the losses need float32's resolution.
+        """
+        return tf.cast(self.output_projection(features), tf.float32)
 
     def initial_state(self, batch_size: int):
         raise NotImplementedError
@@ -94,7 +102,8 @@ class AutoregressiveGenerator(keras.Model):
             token_ids.append(tf.where(alive, tokens, PAD_ID))
             alive = tf.logical_and(alive, tokens != EOS_ID)
             if self.soft_feedback:
-                inputs = tf.matmul(y, self.embedding.embeddings)
+                compute = self.compute_dtype
+                inputs = tf.matmul(tf.cast(y, compute), tf.cast(self.embedding.embeddings, compute))
             else:
                 inputs = self.embedding(tokens)
         return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)

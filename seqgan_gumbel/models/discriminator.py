@@ -49,14 +49,14 @@ class CNNDiscriminator(keras.Model):
         self.filter_sizes = tuple(filter_sizes)
         self.num_filters = num_filters
         self.dropout_rate = dropout
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding", dtype=self.dtype_policy)
         self.convolutions = [
-            keras.layers.Conv1D(num_filters, width, activation="relu", name=f"conv{width}")
+            keras.layers.Conv1D(num_filters, width, activation="relu", name=f"conv{width}", dtype=self.dtype_policy)
             for width in self.filter_sizes
         ]
-        self.highway = Highway(name="highway")
-        self.dropout = keras.layers.Dropout(dropout)
-        self.logit = keras.layers.Dense(1, name="logit")
+        self.highway = Highway(name="highway", dtype=self.dtype_policy)
+        self.dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.logit = keras.layers.Dense(1, name="logit", dtype=self.dtype_policy)
         self.build((None, sequence_length))
 
     def build(self, input_shape):
@@ -73,13 +73,15 @@ class CNNDiscriminator(keras.Model):
         """Embeds ids by lookup, (relaxed) one-hots by y @ E."""
         if inputs.dtype.is_integer:
             return self.embedding(inputs)
-        return tf.einsum("btv,ve->bte", inputs, self.embedding.embeddings)
+        compute = self.compute_dtype
+        return tf.einsum("btv,ve->bte", tf.cast(inputs, compute), tf.cast(self.embedding.embeddings, compute))
 
     def call(self, inputs, training=False):
         embedded = self.embed(inputs)
         pooled = [tf.reduce_max(conv(embedded), axis=1) for conv in self.convolutions]
         features = self.highway(tf.concat(pooled, axis=-1))
-        return tf.squeeze(self.logit(self.dropout(features, training=training)), axis=-1)
+        logits = tf.squeeze(self.logit(self.dropout(features, training=training)), axis=-1)
+        return tf.cast(logits, tf.float32)  # the losses stay float32 under mixed precision
 
     def get_config(self):
         config = super().get_config()

@@ -46,8 +46,8 @@ class LSTMGenerator(AutoregressiveGenerator):
     ):
         super().__init__(vocab_size, sequence_length, embedding_dim, soft_feedback, fixed_length, **kwargs)
         self.hidden_dim = hidden_dim
-        self.lstm = keras.layers.LSTM(hidden_dim, return_sequences=True, name="lstm")
-        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
+        self.lstm = keras.layers.LSTM(hidden_dim, return_sequences=True, name="lstm", dtype=self.dtype_policy)
+        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection", dtype=self.dtype_policy)
         self.build((None, sequence_length))
 
     def build(self, input_shape):
@@ -58,14 +58,14 @@ class LSTMGenerator(AutoregressiveGenerator):
         self.built = True
 
     def call(self, inputs, training=False):
-        return self.output_projection(self.lstm(self.embedding(inputs), training=training))
+        return self.project_to_logits(self.lstm(self.embedding(inputs), training=training))
 
     def step(self, inputs_embedded, state):
         hidden, state = self.lstm.cell(inputs_embedded, state)
-        return self.output_projection(hidden), state
+        return self.project_to_logits(hidden), state
 
     def initial_state(self, batch_size):
-        zeros = tf.zeros((batch_size, self.hidden_dim))
+        zeros = tf.zeros((batch_size, self.hidden_dim), self.compute_dtype)
         return [zeros, zeros]
 
     def get_config(self):

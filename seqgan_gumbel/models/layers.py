@@ -26,12 +26,13 @@ class Highway(keras.layers.Layer):
 
     def build(self, input_shape):
         features = input_shape[-1]
-        self.transform = keras.layers.Dense(features, activation="relu", name="transform")
+        self.transform = keras.layers.Dense(features, activation="relu", name="transform", dtype=self.dtype_policy)
         self.gate = keras.layers.Dense(
             features,
             activation="sigmoid",
             bias_initializer=keras.initializers.Constant(self.transform_bias),
             name="gate",
+            dtype=self.dtype_policy,
         )
         self.transform.build(input_shape)
         self.gate.build(input_shape)

@@ -105,7 +105,8 @@ class RepresentationConvolution(keras.layers.Layer):
         self.num_filters = num_filters
         self.spectral_norm = spectral_norm
         self.normalizers = (
-            [SpectralNorm(name=f"spectral_norm{width}") for width in self.filter_sizes] if spectral_norm else []
+            [SpectralNorm(name=f"spectral_norm{width}", dtype=self.dtype_policy)
+             for width in self.filter_sizes] if spectral_norm else []
         )
 
     def build(self, input_shape):
@@ -170,7 +171,7 @@ class Linear(keras.layers.Layer):
         super().__init__(**kwargs)
         self.units = units
         self.spectral_norm = spectral_norm
-        self.normalizer = SpectralNorm(name="spectral_norm") if spectral_norm else None
+        self.normalizer = SpectralNorm(name="spectral_norm", dtype=self.dtype_policy) if spectral_norm else None
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -278,15 +279,15 @@ class MultiRepresentationDiscriminator(keras.Model):
                 f"sequence_length {sequence_length} is shorter than the widest filter {max(self.filter_sizes)}"
             )
         self.embedding = keras.layers.Embedding(
-            vocab_size, num_representations * embedding_dim, name="embedding"
+            vocab_size, num_representations * embedding_dim, name="embedding", dtype=self.dtype_policy
         )
         self.convolution = RepresentationConvolution(
-            self.filter_sizes, num_filters, spectral_norm=spectral_norm, name="convolution"
+            self.filter_sizes, num_filters, spectral_norm=spectral_norm, name="convolution", dtype=self.dtype_policy
         )
-        self.highway = Highway(transform_bias=0.0, name="highway")
-        self.dropout = keras.layers.Dropout(dropout)
-        self.hidden = Linear(hidden_dim, spectral_norm=spectral_norm, name="hidden")
-        self.logit = Linear(1, spectral_norm=spectral_norm, name="logit")
+        self.highway = Highway(transform_bias=0.0, name="highway", dtype=self.dtype_policy)
+        self.dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.hidden = Linear(hidden_dim, spectral_norm=spectral_norm, name="hidden", dtype=self.dtype_policy)
+        self.logit = Linear(1, spectral_norm=spectral_norm, name="logit", dtype=self.dtype_policy)
         self.build((None, sequence_length))
 
     def build(self, input_shape):
@@ -304,7 +305,8 @@ class MultiRepresentationDiscriminator(keras.Model):
         if inputs.dtype.is_integer:
             flat = self.embedding(inputs)
         else:
-            flat = tf.einsum("btv,vf->btf", inputs, self.embedding.embeddings)
+            compute = self.compute_dtype
+            flat = tf.einsum("btv,vf->btf", tf.cast(inputs, compute), tf.cast(self.embedding.embeddings, compute))
         shape = tf.shape(flat)
         return tf.reshape(flat, (shape[0], shape[1], self.num_representations, self.embedding_dim))
 
@@ -316,12 +318,12 @@ class MultiRepresentationDiscriminator(keras.Model):
     def representation_logits(self, inputs, training=False):
         """(batch, S) logits, one per representation, as RelGAN's loss uses them."""
         hidden = self.hidden(self.features(inputs, training=training), training=training)
-        return tf.squeeze(self.logit(hidden, training=training), axis=-1)
+        return tf.cast(tf.squeeze(self.logit(hidden, training=training), axis=-1), tf.float32)
 
     def call(self, inputs, training=False):
         pooled = tf.reduce_mean(self.features(inputs, training=training), axis=1)
         hidden = self.hidden(pooled, training=training)
-        return tf.squeeze(self.logit(hidden, training=training), axis=-1)
+        return tf.cast(tf.squeeze(self.logit(hidden, training=training), axis=-1), tf.float32)
 
     def get_config(self):
         config = super().get_config()

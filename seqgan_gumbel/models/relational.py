@@ -87,15 +87,18 @@ class RelationalMemoryCell(keras.layers.Layer):
         self.input_kernel = self.add_weight((input_dim, m), initializer="glorot_uniform", name="input_kernel")
         self.input_projection_bias = self.add_weight((m,), initializer="zeros", name="input_projection_bias")
         self.qkv_kernel = self.add_weight((m, 3 * m), initializer="glorot_uniform", name="qkv_kernel")
-        self.qkv_norm = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="qkv_norm")
+        self.qkv_norm = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="qkv_norm",
+                                                        dtype=self.dtype_policy)
         self.qkv_norm.build((None, 3 * m))
-        self.attention_norm = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="attention_norm")
+        self.attention_norm = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="attention_norm",
+                                                              dtype=self.dtype_policy)
         self.attention_norm.build((None, self.mem_slots, m))
-        self.mlp_hidden = keras.layers.Dense(m, activation="relu", name="mlp_hidden")
+        self.mlp_hidden = keras.layers.Dense(m, activation="relu", name="mlp_hidden", dtype=self.dtype_policy)
         self.mlp_hidden.build((None, self.mem_slots, m))
-        self.mlp_output = keras.layers.Dense(m, name="mlp_output")
+        self.mlp_output = keras.layers.Dense(m, name="mlp_output", dtype=self.dtype_policy)
         self.mlp_output.build((None, self.mem_slots, m))
-        self.mlp_norm = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="mlp_norm")
+        self.mlp_norm = keras.layers.LayerNormalization(epsilon=_LAYER_NORM_EPSILON, name="mlp_norm",
+                                                        dtype=self.dtype_policy)
         self.mlp_norm.build((None, self.mem_slots, m))
         # Input and forget gates side by side: one matmul for both.
         self.gate_input_kernel = self.add_weight((m, 2 * m), initializer="glorot_uniform", name="gate_input_kernel")
@@ -114,9 +117,16 @@ class RelationalMemoryCell(keras.layers.Layer):
         dimensions, so a whole (batch, time, input_dim) sequence takes one call.
         """
         m = self.mem_size
-        projected = ops.matmul(inputs, self.input_kernel) + self.input_projection_bias
-        qkv = self.qkv_norm(ops.matmul(projected, self.qkv_kernel))
-        gates = ops.matmul(projected, self.gate_input_kernel) + self.gate_bias
+        # Called outside the layer's __call__ too (sampling), where Keras does
+        # not autocast: cast to the compute dtype here.
+        inputs = ops.cast(inputs, self.compute_dtype)
+        input_kernel, input_bias, qkv_kernel, gate_kernel, gate_bias = (
+            ops.cast(w, self.compute_dtype) for w in (
+                self.input_kernel, self.input_projection_bias, self.qkv_kernel, self.gate_input_kernel,
+                self.gate_bias))
+        projected = ops.matmul(inputs, input_kernel) + input_bias
+        qkv = self.qkv_norm(ops.matmul(projected, qkv_kernel))
+        gates = ops.matmul(projected, gate_kernel) + gate_bias
         return ops.concatenate([qkv[..., m:], gates], axis=-1)
 
     def call(self, inputs, states):
@@ -207,9 +217,10 @@ class RelationalMemoryGenerator(AutoregressiveGenerator):
         self.mem_slots = mem_slots
         self.num_heads = num_heads
         self.head_size = head_size
-        cell = RelationalMemoryCell(mem_slots, num_heads, head_size, name="relational_memory_cell")
-        self.memory = keras.layers.RNN(cell, return_sequences=True, name="relational_memory")
-        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
+        cell = RelationalMemoryCell(mem_slots, num_heads, head_size, name="relational_memory_cell",
+                                    dtype=self.dtype_policy)
+        self.memory = keras.layers.RNN(cell, return_sequences=True, name="relational_memory", dtype=self.dtype_policy)
+        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection", dtype=self.dtype_policy)
         self.build((None, sequence_length))
 
     def build(self, input_shape):
@@ -223,12 +234,12 @@ class RelationalMemoryGenerator(AutoregressiveGenerator):
 
     def call(self, inputs, training=False):
         features = self.memory.cell.project_inputs(self.embedding(inputs))
-        return self.output_projection(self.memory(features, training=training))
+        return self.project_to_logits(self.memory(features, training=training))
 
     def step(self, inputs_embedded, state):
         cell = self.memory.cell
         output, state = cell(cell.project_inputs(inputs_embedded), state)
-        return self.output_projection(output), state
+        return self.project_to_logits(output), state
 
     def initial_state(self, batch_size):
         return self.memory.cell.get_initial_state(batch_size)

@@ -45,14 +45,18 @@ class TransformerBlock(keras.layers.Layer):
         self.feedforward_dim = feedforward_dim
         self.dropout = dropout
         self.head_dim = embedding_dim // num_heads
-        self.attention_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="attention_norm")
+        self.attention_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="attention_norm",
+                                                              dtype=self.dtype_policy)
         # No dropout on the attention probabilities: the fused causal kernel
         # stays usable, and dropout is applied on the residual branch instead.
-        self.attention = keras.layers.MultiHeadAttention(num_heads, self.head_dim, name="attention")
-        self.feedforward_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="feedforward_norm")
-        self.feedforward_in = keras.layers.Dense(feedforward_dim, activation="gelu", name="feedforward_in")
-        self.feedforward_out = keras.layers.Dense(embedding_dim, name="feedforward_out")
-        self.dropout_layer = keras.layers.Dropout(dropout)
+        self.attention = keras.layers.MultiHeadAttention(num_heads, self.head_dim, name="attention",
+                                                         dtype=self.dtype_policy)
+        self.feedforward_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="feedforward_norm",
+                                                                dtype=self.dtype_policy)
+        self.feedforward_in = keras.layers.Dense(feedforward_dim, activation="gelu", name="feedforward_in",
+                                                 dtype=self.dtype_policy)
+        self.feedforward_out = keras.layers.Dense(embedding_dim, name="feedforward_out", dtype=self.dtype_policy)
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -167,14 +171,16 @@ class TransformerGenerator(AutoregressiveGenerator):
         self.num_heads = num_heads
         self.feedforward_dim = feedforward_dim
         self.dropout = dropout
-        self.position_embedding = keras.layers.Embedding(sequence_length, embedding_dim, name="position_embedding")
-        self.embedding_dropout = keras.layers.Dropout(dropout)
+        self.position_embedding = keras.layers.Embedding(sequence_length, embedding_dim, name="position_embedding",
+                                                         dtype=self.dtype_policy)
+        self.embedding_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.blocks = [
-            TransformerBlock(embedding_dim, num_heads, feedforward_dim, dropout, name=f"block_{i}")
+            TransformerBlock(embedding_dim, num_heads, feedforward_dim, dropout, name=f"block_{i}",
+                             dtype=self.dtype_policy)
             for i in range(num_layers)
         ]
-        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
-        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
+        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm", dtype=self.dtype_policy)
+        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection", dtype=self.dtype_policy)
         self.build((None, sequence_length))
 
     def build(self, input_shape):
@@ -193,7 +199,7 @@ class TransformerGenerator(AutoregressiveGenerator):
         x = self.embedding_dropout(x, training=training)
         for block in self.blocks:
             x = block(x, training=training)
-        return self.output_projection(self.final_norm(x))
+        return self.project_to_logits(self.final_norm(x))
 
     def step(self, inputs_embedded, state):
         """Next-token logits from the previous token's embedding.
@@ -217,10 +223,10 @@ class TransformerGenerator(AutoregressiveGenerator):
             keys.append(k)
             values.append(v)
         state = {"position": position + 1, "keys": keys, "values": values}
-        return self.output_projection(self.final_norm(x)), state
+        return self.project_to_logits(self.final_norm(x)), state
 
     def initial_state(self, batch_size):
-        empty = tf.zeros((batch_size, 0, self.num_heads, self.embedding_dim // self.num_heads))
+        empty = tf.zeros((batch_size, 0, self.num_heads, self.embedding_dim // self.num_heads), self.compute_dtype)
         return {
             "position": tf.constant(0, tf.int32),
             "keys": [empty] * self.num_layers,

@@ -73,7 +73,7 @@ def build_generator(config: Config, vocab_size: int):
     g = config.generator
     common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
                   embedding_dim=g.embedding_dim, soft_feedback=g.soft_feedback,
-                  fixed_length=config.data.fixed_length)
+                  fixed_length=config.data.fixed_length, dtype=config.training.precision)
     if g.type == "rmc":
         from seqgan_gumbel.models.relational import RelationalMemoryGenerator
 
@@ -91,7 +91,7 @@ def build_discriminator(config: Config, vocab_size: int):
     d = config.discriminator
     common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
                   embedding_dim=d.embedding_dim, filter_sizes=d.filter_sizes, num_filters=d.num_filters,
-                  dropout=d.dropout)
+                  dropout=d.dropout, dtype=config.training.precision)
     if d.type == "multi_representation":
         from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
 
