@@ -48,26 +48,34 @@ from seqgan_gumbel.training.run import train  # noqa: E402
 ORDERS = (2, 3, 4, 5)
 
 
-def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path | None]:
-    """(train file, test file, oracle weights or None) for a preset."""
+def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path | None, str]:
+    """(train file, test file, oracle weights or None, vocabulary file or "") for a preset.
+
+    The oracle presets get the oracle's whole vocabulary (ids 0..4,999 as
+    tokens), so that no test token is unknown because the training sample
+    happened to miss it.
+    """
     datasets = shared / "datasets"
     base = preset.removeprefix("quick-")
     if base.startswith("oracle"):
-        from seqgan_gumbel.oracle import make_oracle_corpus
+        from seqgan_gumbel.oracle import Oracle, load_oracle_weights, make_oracle_corpus
 
         weights = datasets / "oracle" / "seqgan_oracle_params.npz"
         length = 40 if base == "oracle40" else 20
         made = make_oracle_corpus(weights, work / "oracle_data", 10_000, 10_000, 0, 1, sequence_length=length)
-        return made["train"], made["test"], weights
+        vocabulary = work / "oracle_data" / "vocabulary.txt"
+        vocabulary.write_text("".join(f"{i}\n" for i in range(Oracle(load_oracle_weights(weights)).vocab_size)))
+        return made["train"], made["test"], weights, str(vocabulary)
     if base.startswith("coco"):
-        return str(datasets / "coco" / "train.txt"), str(datasets / "coco" / "test.txt"), None
+        return str(datasets / "coco" / "train.txt"), str(datasets / "coco" / "test.txt"), None, ""
     if base == "gsgan":  # Kusner & Hernandez-Lobato's task: the project's own arithmetic corpus
-        return str(ROOT / "data" / "arithmetic" / "train.txt"), str(ROOT / "data" / "arithmetic" / "test.txt"), None
+        return (str(ROOT / "data" / "arithmetic" / "train.txt"), str(ROOT / "data" / "arithmetic" / "test.txt"),
+                None, "")
     lines = read_lines(datasets / "emnlp_news" / "test.txt")
     (work / "emnlp").mkdir(parents=True, exist_ok=True)
     (work / "emnlp" / "train.txt").write_text("".join(s + "\n" for s in lines[:9000]), encoding="utf-8")
     (work / "emnlp" / "test.txt").write_text("".join(s + "\n" for s in lines[9000:]), encoding="utf-8")
-    return str(work / "emnlp" / "train.txt"), str(work / "emnlp" / "test.txt"), None
+    return str(work / "emnlp" / "train.txt"), str(work / "emnlp" / "test.txt"), None, ""
 
 
 def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, num: int, seed: int,
@@ -121,7 +129,8 @@ def main(argv=None) -> int:
     name = f"{args.preset}-seed{args.seed}" + (f"-{args.tag}" if args.tag else "")
     work = args.work / name
     config = load_preset(args.preset)
-    config.data.corpus, config.data.test, weights = prepare_data(args.preset, args.shared, work)
+    config.data.corpus, config.data.test, weights, config.data.vocabulary = prepare_data(args.preset, args.shared,
+                                                                                        work)
     if args.preset.removeprefix("quick-") == "gsgan":
         config.data.grammar = str(ROOT / "data" / "arithmetic.pcfg")
     config.training.seed = args.seed

@@ -13,6 +13,13 @@ the peer's figures measured on the same 2-core machine (../shared/REFERENCE.md,
     python benchmarks/speed.py --model relgan-coco   # RelGAN's COCO setting: RMC 1x2x256, vocabulary 4,700, length 37
     python benchmarks/speed.py --model relgan-coco --precision mixed_bfloat16
 
+An untrained generator writes full-length sentences; --generator FILE also
+times sampling from a trained one (e.g. a COCO run's generator.keras), whose
+sentences end where the data's do: generation computes only the sentences
+still being written.
+
+    python benchmarks/speed.py --model relgan-coco --generator runs/coco/generator.keras
+
 With --precision mixed_bfloat16 the fraction of peak is given against both
 the fp32 and the bfloat16 matmul peaks measured in the same process.
 """
@@ -102,6 +109,25 @@ def matmul_peak(size: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:
     return 2 * size**3 / best
 
 
+def load_generator(path: Path, precision: str):
+    """A trained generator, rebuilt with the `precision` dtype policy and its weights."""
+    trained = keras.saving.load_model(path, safe_mode=True)
+    generator = type(trained).from_config({**trained.get_config(), "dtype": precision})
+    generator.set_weights(trained.get_weights())
+    return generator
+
+
+def time_sampling(generator, name: str, num: int, peer: dict) -> None:
+    sample_ids(generator, 1000, seed=0)  # trace
+    start = time.perf_counter()
+    ids = sample_ids(generator, num, seed=1)
+    seconds = time.perf_counter() - start
+    tokens = int(np.sum(ids != 0))
+    print(f"sampling {num:,} sentences ({name}, mean {tokens / num:.1f} tokens with EOS): {seconds:.2f} s "
+          f"({num / seconds:,.0f} sentences/s); peer {peer['sample_10000']:.1f} s for 10,000 -> "
+          f"{peer['sample_10000'] * num / 10000 / seconds:.0f}x")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(PEER), default="lstm")
@@ -111,6 +137,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=10, help="timed steps of each kind")
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--precision", choices=PRECISIONS, default="float32")
+    parser.add_argument("--generator", type=Path, default=None,
+                        help="also time sampling from this trained generator (.keras), at --precision")
     args = parser.parse_args(argv)
 
     config, vocab, max_length = model_config(args.model, args.vocab, args.length)
@@ -162,12 +190,9 @@ def main(argv=None) -> int:
           f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
           + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
 
-    sample_ids(generator, 1000, seed=0)  # trace
-    start = time.perf_counter()
-    sample_ids(generator, args.samples, seed=1)
-    sample_seconds = time.perf_counter() - start
-    print(f"sampling {args.samples:,} sentences: {sample_seconds:.2f} s ({args.samples / sample_seconds:,.0f} sentences/s); "
-          f"peer {peer['sample_10000']:.1f} s for 10,000 -> {peer['sample_10000'] * args.samples / 10000 / sample_seconds:.0f}x")
+    time_sampling(generator, "untrained generator", args.samples, peer)
+    if args.generator:
+        time_sampling(load_generator(args.generator, args.precision), f"{args.generator}", args.samples, peer)
     print(f"peak memory (max resident set): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     return 0
 

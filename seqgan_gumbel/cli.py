@@ -66,6 +66,7 @@ _TRAIN_FLAGS = {
     "corpus": ("data", "corpus"),
     "test": ("data", "test"),
     "grammar": ("data", "grammar"),
+    "vocabulary": ("data", "vocabulary"),
     "level": ("data", "level"),
     "lowercase": ("data", "lowercase"),
     "max_length": ("data", "max_length"),
@@ -100,6 +101,8 @@ def _add_train_parser(commands) -> None:
     data.add_argument("--test", metavar="FILE", help="held-out sentences: BLEU references and NLL_test", default=None)
     data.add_argument("--grammar", metavar="PCFG", default=None,
                       help="the grammar the corpus was sampled from: the report adds the fraction of samples it parses")
+    data.add_argument("--vocabulary", metavar="FILE", default=None,
+                      help="a fixed vocabulary, one token a line (default: built from the corpus)")
     data.add_argument("--level", choices=("word", "char"), default=None, help=f"token level (default: {_default('data', 'level')})")
     data.add_argument("--lowercase", action="store_true", default=None, help="lower-case the text")
     data.add_argument("--max-length", type=_positive_int, default=None, help=f"most tokens per sentence (default: {_default('data', 'max_length')})")

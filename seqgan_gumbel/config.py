@@ -46,6 +46,9 @@ class DataConfig:
         long_sentences: "drop" or "truncate" sentences longer than max_length.
         fixed_length: every sentence has exactly max_length tokens (the
             synthetic oracle's data): generators never end a sentence early.
+        vocabulary: a file of tokens, one a line: the vocabulary in that id
+            order (after PAD, BOS, EOS, UNK) instead of one built from the
+            corpus (min_frequency and max_vocab_size then do not apply).
     """
 
     corpus: str = ""
@@ -58,6 +61,7 @@ class DataConfig:
     max_length: int = 20
     long_sentences: str = "drop"
     fixed_length: bool = False
+    vocabulary: str = ""
 
 
 @dataclass

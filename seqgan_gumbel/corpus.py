@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, UNK_ID, Tokenizer
+from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID, Tokenizer, Vocabulary
 
 # A line this long is not a sentence: most likely a file without line breaks.
 MAX_LINE_CHARACTERS = 100_000
@@ -73,6 +73,36 @@ def read_lines(path: str | Path, what: str = "corpus", keep_blank: bool = False)
             lines.pop()
         return lines
     return [line for line in lines if line]
+
+
+def read_vocabulary(path: str | Path, level: str = "word") -> Vocabulary:
+    """Reads a fixed vocabulary: one token a line, in id order after the specials.
+
+    Args:
+        path: the file.
+        level: "word" (tokens without whitespace) or "char" (one character each).
+
+    Returns:
+        The vocabulary: PAD, BOS, EOS, UNK, then the file's tokens.
+
+    Raises:
+        UserInputError: unreadable file, a repeated or special token, or a
+            token that the tokenizer's level cannot produce.
+    """
+    seen: dict[str, int] = {}
+    for number, token in enumerate(read_lines(path, "vocabulary", keep_blank=True), start=1):
+        if not token:
+            raise UserInputError(f"{path}: line {number} is blank; expected one token a line")
+        if token in SPECIAL_TOKENS:
+            raise UserInputError(f"{path}: line {number}: {token} is a special token, added by the tokenizer itself")
+        if level == "word" and len(token.split()) > 1:
+            raise UserInputError(f"{path}: line {number}: a word token cannot contain whitespace: {token!r}")
+        if level == "char" and len(token) != 1:
+            raise UserInputError(f"{path}: line {number}: a char-level token is one character, got {token!r}")
+        if token in seen:
+            raise UserInputError(f"{path}: line {number} repeats the token {token!r} of line {seen[token]}")
+        seen[token] = number
+    return Vocabulary(list(SPECIAL_TOKENS) + list(seen))
 
 
 @dataclass

@@ -36,6 +36,7 @@ def workspace(tmp_path_factory):
     (ws / "huge_line.txt").write_text(good + "word " * 210_000 + "\n")
     (ws / "long.txt").write_text("one two three four five six seven eight nine ten\n" * 40)
     (ws / "few.txt").write_text("a b c\nd e f\n")
+    (ws / "repeated_vocab.txt").write_text("the\ndog\nthe\n")
     (ws / "bad_config.json").write_text("{ not json")
     (ws / "unknown_key.json").write_text(json.dumps({"training": {"betamax": 2}}))
     (ws / "adir").mkdir()
@@ -78,6 +79,8 @@ CASES = {
     "hidden size zero via --set": (TRAIN + ["--corpus", "good.txt", "--set", "generator.hidden_dim=0"], "generator.hidden_dim must be positive"),
     "unknown schedule": (TRAIN + ["--corpus", "good.txt", "--schedule", "cosine"], "choose from 'no', 'lin', 'exp', 'log', 'sigmoid', 'quad', 'sqrt'"),
     "unknown loss": (TRAIN + ["--corpus", "good.txt", "--loss", "wgan"], "choose from 'standard', 'rsgan', 'hinge', 'lsgan'"),
+    "vocabulary missing": (TRAIN + ["--corpus", "good.txt", "--vocabulary", "missing.txt"], "missing.txt: vocabulary file not found"),
+    "vocabulary repeats a token": (TRAIN + ["--corpus", "good.txt", "--vocabulary", "repeated_vocab.txt"], "repeated_vocab.txt: line 3 repeats the token 'the' of line 1"),
     "unknown precision via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.precision=float16"], "valid: float32, mixed_bfloat16"),
     "unknown loss via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.loss=wgan"], "valid: standard, rsgan, hinge, lsgan"),
     "malformed --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.beta_max"], "expected KEY=VALUE"),

@@ -67,3 +67,34 @@ def test_keep_blank_keeps_interior_empty_samples_but_not_trailing_ones(tmp_path)
     path.write_text("a b\n\nc\n\n")
     assert read_lines(path, keep_blank=True) == ["a b", "", "c"]
     assert read_lines(path) == ["a b", "c"]
+
+
+def test_a_vocabulary_file_fixes_the_ids_in_its_order(tmp_path):
+    from seqgan_gumbel.corpus import read_vocabulary
+    from seqgan_gumbel.tokenizer import SPECIAL_TOKENS
+
+    path = tmp_path / "vocab.txt"
+    path.write_text("\ufeffzebra\r\napple\nunused\n", encoding="utf-8")
+    vocabulary = read_vocabulary(path)
+    assert vocabulary.tokens == [*SPECIAL_TOKENS, "zebra", "apple", "unused"]
+    tokenizer = Tokenizer(vocabulary)
+    assert tokenizer.encode("apple zebra pear") == [5, 4, 3]  # pear: UNK
+
+
+@pytest.mark.parametrize(
+    "content, level, message",
+    [
+        ("a\nb\na\n", "word", "line 3 repeats the token 'a' of line 1"),
+        ("a\n<eos>\n", "word", "line 2: <eos> is a special token"),
+        ("a\n\nb\n", "word", "line 2 is blank"),
+        ("a b\n", "word", "cannot contain whitespace"),
+        ("ab\n", "char", "a char-level token is one character"),
+    ],
+)
+def test_bad_vocabulary_files(tmp_path, content, level, message):
+    from seqgan_gumbel.corpus import read_vocabulary
+
+    path = tmp_path / "vocab.txt"
+    path.write_text(content)
+    with pytest.raises(UserInputError, match=message):
+        read_vocabulary(path, level)

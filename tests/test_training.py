@@ -214,3 +214,17 @@ def test_pretrained_generator_skips_mle(tmp_path, tiny_corpus):
     assert not any(line.startswith('{"phase": "mle"') for line in (tmp_path / "second" / "metrics.jsonl").open())
     # Same starting generator, so the MLE report is the same.
     assert second.metrics["mle"]["bleu"] == first.metrics["mle"]["bleu"]
+
+
+def test_a_vocabulary_file_gives_the_run_its_ids(tmp_path, tiny_corpus):
+    from seqgan_gumbel.training.prepare import prepare_run
+
+    train_file, _ = tiny_corpus
+    words = sorted({w for s in tiny_sentences(256, 0) for w in s.split()}) + ["never_seen"]
+    vocab_file = tmp_path / "vocab.txt"
+    vocab_file.write_text("".join(w + "\n" for w in reversed(words)))
+    config = _tiny_config(train_file)
+    config.data.vocabulary = str(vocab_file)
+    prepared = prepare_run(config, tmp_path / "run")
+    assert prepared.tokenizer.vocabulary.tokens[4:] == list(reversed(words))
+    assert prepared.train_stats.unknown_tokens == 0

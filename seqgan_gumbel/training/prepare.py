@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgan_gumbel.config import Config
-from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines
+from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines, read_vocabulary
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.grammar import GrammarChecker, load_grammar
 from seqgan_gumbel.rundir import CORPUS_STATS_FILE, RunDirectory
@@ -96,7 +96,11 @@ def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) ->
     run = RunDirectory(run_dir)
     run.check_creatable(overwrite)
     sentences = read_lines(data.corpus, "corpus")
-    tokenizer = Tokenizer.fit(sentences, data.level, data.lowercase, data.min_frequency, data.max_vocab_size or None)
+    if data.vocabulary:
+        tokenizer = Tokenizer(read_vocabulary(data.vocabulary, data.level), data.level, data.lowercase)
+    else:
+        tokenizer = Tokenizer.fit(sentences, data.level, data.lowercase, data.min_frequency,
+                                  data.max_vocab_size or None)
     train_ids, train_stats = encode_sentences(sentences, tokenizer, data.max_length, data.long_sentences)
     if train_stats.kept == 0:
         raise UserInputError(
