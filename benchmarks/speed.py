@@ -9,7 +9,8 @@ the fraction of this machine's measured fp32 matmul peak, and the ratio to
 the peer's figures measured on the same 2-core machine (../shared/REFERENCE.md,
 "Peer speed").
 
-    python benchmarks/speed.py --model lstm          # LSTM preset: vocabulary 5,000, length 20
+    python benchmarks/speed.py --model lstm          # default LSTM setting: vocabulary 5,000, length 20, 3 D steps
+    python benchmarks/speed.py --model gsgan         # the gsgan (LSTM) preset at vocabulary 5,000, length 20
     python benchmarks/speed.py --model relgan-coco   # RelGAN's COCO setting: RMC 1x2x256, vocabulary 4,700, length 37
     python benchmarks/speed.py --model relgan-coco --precision mixed_bfloat16
 
@@ -54,12 +55,15 @@ from seqgan_gumbel.training.run import build_discriminator, build_generator  # n
 PEER = {
     "relgan-coco": {"mle_step": 0.765, "adversarial_iteration": 72.4, "sample_10000": 53.6},
     "lstm": {"mle_step": 0.115, "adversarial_iteration": 47.8, "sample_10000": 53.6},
+    "gsgan": {"mle_step": 0.115, "adversarial_iteration": 47.8, "sample_10000": 53.6},
 }
 
 
 def model_config(name: str, vocab_size: int | None, length: int | None) -> tuple[Config, int, int]:
     if name == "relgan-coco":
         config, vocab, max_length = load_preset("coco"), 4700, 37
+    elif name == "gsgan":  # the shipped LSTM preset, at the vocabulary and length
+        config, vocab, max_length = load_preset("gsgan"), 5000, 20
     else:
         config, vocab, max_length = Config(), 5000, 20
     vocab, max_length = vocab_size or vocab, length or max_length
@@ -176,19 +180,22 @@ def main(argv=None) -> int:
           f"peer {peer['mle_step'] * 1000:.0f} ms -> {peer['mle_step'] / mle_seconds:.1f}x"
           + (f"; {mle_flops / 1e9:.1f} GFLOP/step = {of_peak(mle_flops, mle_seconds)}" if mle_flops else ""))
 
-    gan = GumbelGAN(generator, discriminator, seed=0)
-    gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4), loss=t.loss,
-                discriminator_steps=t.discriminator_steps, gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0)
-    adv_data = iter(adversarial_batches(ids, batch, t.discriminator_steps, seed=0))
-    adv_step = tf.function(gan.train_step)
-    adv_step(next(adv_data))
-    adv_times = timed(lambda: float(adv_step(next(adv_data))["g_loss"]), args.steps)
-    adv_seconds = statistics.median(adv_times)
-    adv_flops = graph_flops(adv_step.get_concrete_function(next(adv_data)))
-    print(f"adversarial iteration (1 G + {t.discriminator_steps} D steps): {adv_seconds * 1000:.0f} ms "
-          f"({1 / adv_seconds:.2f} it/s); peer {peer['adversarial_iteration']:.1f} s -> "
-          f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
-          + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
+    # Both ways in one process: plain graph, and XLA (noise drawn outside).
+    for xla in (False, True):
+        gan = GumbelGAN(generator, discriminator, seed=0)
+        gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4), loss=t.loss,
+                    discriminator_steps=t.discriminator_steps,
+                    gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0, xla=xla)
+        adv_data = iter(adversarial_batches(ids, batch, t.discriminator_steps, seed=0))
+        adv_step = tf.function(gan.train_step)
+        adv_step(next(adv_data))
+        adv_times = timed(lambda: float(adv_step(next(adv_data))["g_loss"]), args.steps)
+        adv_seconds = statistics.median(adv_times)
+        adv_flops = graph_flops(adv_step.get_concrete_function(next(adv_data))) if not xla else adv_flops
+        print(f"adversarial iteration (1 G + {t.discriminator_steps} D steps{', XLA' if xla else ''}): "
+              f"{adv_seconds * 1000:.0f} ms ({1 / adv_seconds:.2f} it/s); peer {peer['adversarial_iteration']:.1f} s -> "
+              f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
+              + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
 
     time_sampling(generator, "untrained generator", args.samples, peer)
     if args.generator:

@@ -70,7 +70,7 @@ class AutoregressiveGenerator(keras.Model):
     def _initial(self, batch_size):
         return self.embedding(tf.fill((batch_size,), BOS_ID)), self.initial_state(batch_size)
 
-    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False):
+    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False, noise=None):
         """Samples sentences as relaxed one-hots (the differentiable path).
 
         Each token is argmax(logits + g) (an exact sample of softmax(logits));
@@ -83,6 +83,9 @@ class AutoregressiveGenerator(keras.Model):
             temperature: tau > 0, a float or scalar tensor.
             seed: optional stateless seed (shape [2] int32 tensor) for the noise.
             hard: straight-through one-hots (hard forward, soft gradient).
+            noise: optional (time, batch, vocab) Gumbel noise to use instead
+                of drawing it (`seed` is then ignored): lets a caller draw it
+                outside an XLA-compiled step, where drawing it is slow.
 
         Returns:
             (one_hots, token_ids): (batch, time, vocab) floats and (batch, time) int32.
@@ -90,10 +93,8 @@ class AutoregressiveGenerator(keras.Model):
         inputs, states = self._initial(batch_size)
         alive = tf.ones((batch_size,), tf.bool)
         pad_row = tf.one_hot(PAD_ID, self.vocab_size)
-        # All the noise in one draw: a third cheaper than one draw per step,
-        # and drawing it is most of the sampling's cost at this vocabulary size.
-        # Time first, so that each step's slice is contiguous.
-        noise = gumbel_noise((self.sequence_length, batch_size, self.vocab_size), seed=seed)
+        if noise is None:
+            noise = self.relaxed_sampling_noise(batch_size, seed)
         one_hots, token_ids = [], []
         for t in range(self.sequence_length):
             logits, states = self.step(inputs, states)
@@ -110,6 +111,14 @@ class AutoregressiveGenerator(keras.Model):
             else:
                 inputs = self.embedding(tokens)
         return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)
+
+    def relaxed_sampling_noise(self, batch_size: int, seed=None):
+        """The Gumbel noise one `sample_relaxed` call uses: (time, batch, vocab).
+
+        All of it in one draw (cheaper than one per step), time first so that
+        each step's slice is contiguous.
+        """
+        return gumbel_noise((self.sequence_length, batch_size, self.vocab_size), seed=seed)
 
     def generate(self, batch_size: int, temperature=1.0, seed=None, top_k: int = 0, top_p: float = 1.0,
                  forced_tokens=None):

@@ -213,6 +213,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             straight_through=t.straight_through,
             gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0.0,
             grad_clip=t.grad_clip,
+            xla=t.xla_adversarial and strategy.num_replicas_in_sync == 1,
         )
         # Built up front so that a checkpoint can restore their slots.
         mle_optimizer.build(generator.trainable_variables)
