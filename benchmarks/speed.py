@@ -49,7 +49,7 @@ from seqgan_gumbel.datasets import adversarial_batches, mle_stream  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
 from seqgan_gumbel.training.adversarial import GumbelGAN  # noqa: E402
 from seqgan_gumbel.training.mle import MLETrainer  # noqa: E402
-from seqgan_gumbel.training.run import build_discriminator, build_generator  # noqa: E402
+from seqgan_gumbel.training.run import build_discriminator, build_generator, xla_for_mle  # noqa: E402
 
 # TextGAN-PyTorch's RelGAN on this machine (REFERENCE.md, "Peer speed"), seconds.
 PEER = {
@@ -170,32 +170,30 @@ def main(argv=None) -> int:
     mle = MLETrainer(generator)
     mle.compile(optimizer=keras.optimizers.Adam(1e-3))
     mle_data = iter(mle_stream(ids, batch, seed=0))
-    mle_step = tf.function(mle.train_step, jit_compile=True)  # as training compiles it (xla_pretraining)
+    mle_step = tf.function(mle.train_step, jit_compile=xla_for_mle(config))  # as training compiles it
     mle_step(next(mle_data))
     mle_times = timed(lambda: float(mle_step(next(mle_data))["nll"]), args.steps)
     mle_seconds = statistics.median(mle_times)
     mle_flops = graph_flops(mle_step.get_concrete_function(next(mle_data)))
     tokens = batch * (max_length + 1)
-    print(f"MLE step: {mle_seconds * 1000:.1f} ms ({1 / mle_seconds:.2f} steps/s, {tokens / mle_seconds:,.0f} tokens/s); "
+    print(f"MLE step{' (XLA)' if xla_for_mle(config) else ''}: {mle_seconds * 1000:.1f} ms ({1 / mle_seconds:.2f} steps/s, {tokens / mle_seconds:,.0f} tokens/s); "
           f"peer {peer['mle_step'] * 1000:.0f} ms -> {peer['mle_step'] / mle_seconds:.1f}x"
           + (f"; {mle_flops / 1e9:.1f} GFLOP/step = {of_peak(mle_flops, mle_seconds)}" if mle_flops else ""))
 
-    # Both ways in one process: plain graph, and XLA (noise drawn outside).
-    for xla in (False, True):
-        gan = GumbelGAN(generator, discriminator, seed=0)
-        gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4), loss=t.loss,
-                    discriminator_steps=t.discriminator_steps,
-                    gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0, xla=xla)
-        adv_data = iter(adversarial_batches(ids, batch, t.discriminator_steps, seed=0))
-        adv_step = tf.function(gan.train_step)
-        adv_step(next(adv_data))
-        adv_times = timed(lambda: float(adv_step(next(adv_data))["g_loss"]), args.steps)
-        adv_seconds = statistics.median(adv_times)
-        adv_flops = graph_flops(adv_step.get_concrete_function(next(adv_data))) if not xla else adv_flops
-        print(f"adversarial iteration (1 G + {t.discriminator_steps} D steps{', XLA' if xla else ''}): "
-              f"{adv_seconds * 1000:.0f} ms ({1 / adv_seconds:.2f} it/s); peer {peer['adversarial_iteration']:.1f} s -> "
-              f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
-              + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
+    gan = GumbelGAN(generator, discriminator, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4), loss=t.loss,
+                discriminator_steps=t.discriminator_steps,
+                gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0)
+    adv_data = iter(adversarial_batches(ids, batch, t.discriminator_steps, seed=0))
+    adv_step = tf.function(gan.train_step)
+    adv_step(next(adv_data))
+    adv_times = timed(lambda: float(adv_step(next(adv_data))["g_loss"]), args.steps)
+    adv_seconds = statistics.median(adv_times)
+    adv_flops = graph_flops(adv_step.get_concrete_function(next(adv_data)))
+    print(f"adversarial iteration (1 G + {t.discriminator_steps} D steps): {adv_seconds * 1000:.0f} ms "
+          f"({1 / adv_seconds:.2f} it/s); peer {peer['adversarial_iteration']:.1f} s -> "
+          f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
+          + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
 
     time_sampling(generator, "untrained generator", args.samples, peer)
     if args.generator:

@@ -147,10 +147,8 @@ class TrainingConfig:
             with a fixed seed are reproducible without it).
         gradient_penalty: WGAN-GP penalty weight (used with loss "wgan-gp").
         xla_pretraining: compile the MLE step with XLA (measured 15-20% faster
-            on CPU).
-        xla_adversarial: compile the adversarial updates with XLA; the Gumbel
-            noise is drawn outside the compiled part (inside it, drawing
-            random numbers is many times slower on CPU).
+            on CPU); the adversarial step stays without XLA, where generating
+            the Gumbel noise inside XLA is slower.
         strategy: "none", "mirrored" (all local GPUs, or logical CPUs),
             "multiworker" (TF_CONFIG) or "tpu": tf.distribute across devices;
             the batch size is the global batch, split between replicas.
@@ -184,7 +182,6 @@ class TrainingConfig:
     pretrained_generator: str = ""
     strategy: str = "none"
     xla_pretraining: bool = True
-    xla_adversarial: bool = False
     precision: str = "float32"
 
 

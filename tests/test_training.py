@@ -230,21 +230,13 @@ def test_a_vocabulary_file_gives_the_run_its_ids(tmp_path, tiny_corpus):
     assert prepared.train_stats.unknown_tokens == 0
 
 
-def test_xla_adversarial_updates_equal_the_plain_graph(encoded):
-    # The same noise (drawn outside the compiled part) and no dropout: the
-    # XLA-compiled updates must move both networks as the plain graph does.
-    tok, ids = encoded
-    weights = {}
-    for xla in (False, True):
-        keras.utils.set_random_seed(0)
-        g = LSTMGenerator(tok.vocab_size, 9, embedding_dim=8, hidden_dim=16)
-        d = CNNDiscriminator(tok.vocab_size, 9, embedding_dim=8, num_filters=8, dropout=0.0)
-        gan = GumbelGAN(g, d, seed=1)
-        gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), loss="rsgan", discriminator_steps=2,
-                    grad_clip=5.0, xla=xla)
-        gan.fit(adversarial_batches(ids, 16, 2, seed=0), steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)
-        weights[xla] = g.get_weights() + d.get_weights()
-    start = _models(tok.vocab_size)[0].get_weights()
-    assert any(not np.allclose(a, b) for a, b in zip(start, weights[False]))
-    for plain, compiled in zip(weights[False], weights[True]):
-        np.testing.assert_allclose(compiled, plain, atol=2e-5)
+def test_xla_for_mle_follows_the_setting_replicas_and_precision():
+    from seqgan_gumbel.training.run import xla_for_mle
+
+    config = Config()
+    assert xla_for_mle(config)
+    assert not xla_for_mle(config, num_replicas=2)
+    config.training.xla_pretraining = False
+    assert not xla_for_mle(config)
+    config.training.xla_pretraining, config.training.precision = True, "mixed_bfloat16"
+    assert xla_for_mle(config) == bool(tf.config.list_physical_devices("GPU"))

@@ -70,7 +70,7 @@ class AutoregressiveGenerator(keras.Model):
     def _initial(self, batch_size):
         return self.embedding(tf.fill((batch_size,), BOS_ID)), self.initial_state(batch_size)
 
-    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False, noise=None):
+    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False):
         """Samples sentences as relaxed one-hots (the differentiable path).
 
         Each token is argmax(logits + g) (an exact sample of softmax(logits));
@@ -83,9 +83,6 @@ class AutoregressiveGenerator(keras.Model):
             temperature: tau > 0, a float or scalar tensor.
             seed: optional stateless seed (shape [2] int32 tensor) for the noise.
             hard: straight-through one-hots (hard forward, soft gradient).
-            noise: optional (time, batch, vocab) Gumbel noise to use instead
-                of drawing it (`seed` is then ignored): lets a caller draw it
-                outside an XLA-compiled step, where drawing it is slow.
 
         Returns:
             (one_hots, token_ids): (batch, time, vocab) floats and (batch, time) int32.
@@ -93,14 +90,16 @@ class AutoregressiveGenerator(keras.Model):
         inputs, states = self._initial(batch_size)
         alive = tf.ones((batch_size,), tf.bool)
         pad_row = tf.one_hot(PAD_ID, self.vocab_size)
-        if noise is None:
-            noise = self.relaxed_sampling_noise(batch_size, seed)
         one_hots, token_ids = [], []
         for t in range(self.sequence_length):
             logits, states = self.step(inputs, states)
             if self.fixed_length:
                 logits += self._length_mask(t)
-            y, tokens = gumbel_softmax(logits, temperature, noise=noise[t], hard=hard)
+            # One draw per step: with no dependence on the recurrence, the
+            # draws run alongside it (one draw for all steps up front would
+            # make the first step wait for all of them: measured slower).
+            noise = _noise((batch_size, self.vocab_size), seed, t)
+            y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
             keep = tf.cast(alive, y.dtype)[:, None]
             one_hots.append(y * keep + pad_row * (1.0 - keep))
             token_ids.append(tf.where(alive, tokens, PAD_ID))
@@ -111,14 +110,6 @@ class AutoregressiveGenerator(keras.Model):
             else:
                 inputs = self.embedding(tokens)
         return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)
-
-    def relaxed_sampling_noise(self, batch_size: int, seed=None):
-        """The Gumbel noise one `sample_relaxed` call uses: (time, batch, vocab).
-
-        All of it in one draw (cheaper than one per step), time first so that
-        each step's slice is contiguous.
-        """
-        return gumbel_noise((self.sequence_length, batch_size, self.vocab_size), seed=seed)
 
     def generate(self, batch_size: int, temperature=1.0, seed=None, top_k: int = 0, top_p: float = 1.0,
                  forced_tokens=None):
@@ -201,3 +192,9 @@ def _categorical(logits, seed, step):
     step_seed = tf.random.experimental.stateless_fold_in(seed, step)
     return tf.random.stateless_categorical(logits, 1, seed=step_seed, dtype=tf.int32)[:, 0]
 
+
+def _noise(shape, seed, step):
+    if seed is None:
+        return gumbel_noise(shape)
+    # A distinct stateless seed per time step, derived from the call's seed.
+    return gumbel_noise(shape, seed=tf.random.experimental.stateless_fold_in(seed, step))

@@ -51,7 +51,6 @@ class GumbelGAN(keras.Model):
         straight_through: bool = False,
         gradient_penalty: float = 0.0,
         grad_clip: float = 0.0,
-        xla: bool = False,
         **kwargs,
     ):
         """Configures the adversarial game.
@@ -68,9 +67,6 @@ class GumbelGAN(keras.Model):
                 interpolates of real one-hots and relaxed samples; 0: none.
             grad_clip: global-norm gradient clip for both networks (0: none),
                 applied to the global gradient also on several replicas.
-            xla: compile the networks' updates with XLA. The Gumbel noise is
-                drawn outside the compiled part either way (drawing random
-                numbers inside XLA is many times slower on CPU).
         """
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
@@ -81,7 +77,6 @@ class GumbelGAN(keras.Model):
         self.straight_through = straight_through
         self.gradient_penalty = gradient_penalty
         self.grad_clip = grad_clip
-        self._update = tf.function(self._updates, jit_compile=True) if xla else self._updates
 
     @property
     def metrics(self):
@@ -114,27 +109,15 @@ class GumbelGAN(keras.Model):
         # axis comes first so that tf.distribute splits it between replicas.
         real_batches = tf.transpose(real_batches, [1, 0, 2])
         batch_size = real_batches.shape[1]
-        # One noise tensor per sampling: discriminator_steps detached ones,
-        # then the generator step's.
-        noise = tf.stack([self.generator.relaxed_sampling_noise(batch_size, self._seed(k))
-                          for k in range(self.discriminator_steps + 1)])
-        d_loss, g_loss = self._update(real_batches, noise, 1.0 / self.inverse_temperature)
-        self.step_counter.assign_add(1)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return step_logs({"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
-                          "beta": tf.identity(self.inverse_temperature.value)})
-
-    def _updates(self, real_batches, noise, temperature):
-        """The discriminator updates, then the generator update; (d_loss, g_loss)."""
-        batch_size = real_batches.shape[1]
+        temperature = 1.0 / self.inverse_temperature
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
         for k in range(self.discriminator_steps):
             # Detached samples: the discriminator's update needs no gradient
             # through the generator, so sampling is recorded on no tape.
-            fake, _ = self.generator.sample_relaxed(batch_size, temperature, hard=self.straight_through,
-                                                    noise=noise[k])
+            fake, _ = self.generator.sample_relaxed(
+                batch_size, temperature, seed=self._seed(k), hard=self.straight_through
+            )
             with tf.GradientTape() as tape:
                 real_logits = self.discriminator(real_batches[k], training=True)
                 fake_logits = self.discriminator(fake, training=True)
@@ -145,12 +128,17 @@ class GumbelGAN(keras.Model):
             gradients = reduce_and_clip(tape.gradient(scaled, d_vars), self.grad_clip)
             self.discriminator_optimizer.apply_gradients(zip(gradients, d_vars))
         with tf.GradientTape() as tape:
-            fake, _ = self.generator.sample_relaxed(batch_size, temperature, hard=self.straight_through,
-                                                    noise=noise[-1])
+            fake, _ = self.generator.sample_relaxed(
+                batch_size, temperature, seed=self._seed(self.discriminator_steps), hard=self.straight_through
+            )
             real_logits = self.discriminator(real_batches[-1], training=True)
             fake_logits = self.discriminator(fake, training=True)
             _, g_loss = self.gan_loss(real_logits, fake_logits)
             scaled = global_mean(g_loss)
         gradients = reduce_and_clip(tape.gradient(scaled, g_vars), self.grad_clip)
         self.generator_optimizer.apply_gradients(zip(gradients, g_vars))
-        return d_loss, g_loss
+        self.step_counter.assign_add(1)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return step_logs({"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
+                          "beta": tf.identity(self.inverse_temperature.value)})
