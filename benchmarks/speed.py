@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 from seqgan_gumbel.config import PRECISIONS, Config, load_preset  # noqa: E402
 from seqgan_gumbel.datasets import adversarial_batches, mle_stream  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
+from seqgan_gumbel.models.precision import with_precision  # noqa: E402
 from seqgan_gumbel.training.adversarial import GumbelGAN  # noqa: E402
 from seqgan_gumbel.training.mle import MLETrainer  # noqa: E402
 from seqgan_gumbel.training.run import build_discriminator, build_generator, xla_for_mle  # noqa: E402
@@ -111,14 +112,6 @@ def matmul_peak(size: int = 2048, repeats: int = 10, dtype=tf.float32) -> float:
     matmul().numpy()
     best = min(timed(lambda: matmul().numpy(), repeats))
     return 2 * size**3 / best
-
-
-def load_generator(path: Path, precision: str):
-    """A trained generator, rebuilt with the `precision` dtype policy and its weights."""
-    trained = keras.saving.load_model(path, safe_mode=True)
-    generator = type(trained).from_config({**trained.get_config(), "dtype": precision})
-    generator.set_weights(trained.get_weights())
-    return generator
 
 
 def time_sampling(generator, name: str, num: int, peer: dict) -> None:
@@ -197,7 +190,7 @@ def main(argv=None) -> int:
 
     time_sampling(generator, "untrained generator", args.samples, peer)
     if args.generator:
-        time_sampling(load_generator(args.generator, args.precision), f"{args.generator}", args.samples, peer)
+        time_sampling(with_precision(keras.saving.load_model(args.generator, safe_mode=True), args.precision), f"{args.generator}", args.samples, peer)
     print(f"peak memory (max resident set): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     return 0
 

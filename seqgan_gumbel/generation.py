@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.models.precision import with_precision
 from seqgan_gumbel.rundir import GENERATOR_FILE, RunDirectory
 from seqgan_gumbel.tokenizer import EOS_ID, UNK_ID, Tokenizer
 
@@ -133,6 +134,7 @@ def generate_sentences(
     prefix: str | None = None,
     unique: bool = False,
     max_rounds: int = 20,
+    precision: str | None = None,
 ) -> list[GeneratedSentence]:
     """Samples sentences from a trained run, with their log-probabilities.
 
@@ -149,6 +151,8 @@ def generate_sentences(
         unique: drop duplicate sentences, sampling more (up to `max_rounds`
             rounds) to reach `num`; fewer may come back from a collapsed model.
         max_rounds: sampling rounds allowed for `unique`.
+        precision: compute under this dtype policy ("float32" or
+            "mixed_bfloat16") instead of the one the model was trained with.
 
     Returns:
         The sentences (detokenized) with log-probabilities and token counts.
@@ -161,6 +165,8 @@ def generate_sentences(
     run.load_config()  # refuses a run written by an unknown version
     tokenizer = run.load_tokenizer()
     generator = run.load_generator(model, tokenizer)
+    if precision:
+        generator = with_precision(generator, precision)
     prefix_ids = prefix_to_ids(tokenizer, prefix) if prefix else None
     results: list[GeneratedSentence] = []
     seen: set[str] = set()

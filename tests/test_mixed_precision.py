@@ -114,3 +114,34 @@ def test_a_mixed_precision_run_trains_and_its_generator_keeps_the_policy(tmp_pat
     generator = RunDirectory(tmp_path / "run").load_model(GENERATOR_FILE)
     assert _compute_dtypes(generator) == {"bfloat16"}
     assert RunDirectory(tmp_path / "run").load_config().training.precision == "mixed_bfloat16"
+
+
+def test_with_precision_copies_a_generator_into_another_policy():
+    from seqgan_gumbel.models.precision import with_precision
+
+    keras.utils.set_random_seed(0)
+    full = LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16)
+    assert with_precision(full, "float32") is full
+    mixed = with_precision(full, "mixed_bfloat16")
+    assert _compute_dtypes(mixed) == {"bfloat16"}
+    for a, b in zip(full.get_weights(), mixed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    ids = _ids()
+    assert 0 < np.max(np.abs(mixed(ids).numpy() - full(ids).numpy())) < 0.1
+
+
+def test_generate_cli_samples_a_float32_run_in_bfloat16(tmp_path, tiny_corpus):
+    import json
+    import subprocess
+    import sys
+
+    train_file, test_file = tiny_corpus
+    config = tiny_config(train_file, test_file, adversarial_steps=2)
+    train(config, tmp_path / "run", log=lambda m: None, progress="none")
+    result = subprocess.run(
+        [sys.executable, "-m", "seqgan_gumbel", "generate", str(tmp_path / "run"), "--num", "5", "--seed", "1",
+         "--precision", "mixed_bfloat16", "--format", "jsonl"],
+        capture_output=True, text=True, check=True,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 5 and all(np.isfinite(line["log_prob"]) for line in lines)
