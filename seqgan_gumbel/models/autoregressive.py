@@ -100,8 +100,7 @@ class AutoregressiveGenerator(keras.Model):
             # make the first step wait for all of them: measured slower).
             noise = _noise((batch_size, self.vocab_size), seed, t)
             y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
-            keep = tf.cast(alive, y.dtype)[:, None]
-            one_hots.append(y * keep + pad_row * (1.0 - keep))
+            one_hots.append(tf.where(alive[:, None], y, pad_row))
             token_ids.append(tf.where(alive, tokens, PAD_ID))
             alive = tf.logical_and(alive, tokens != EOS_ID)
             if self.soft_feedback:
