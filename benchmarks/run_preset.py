@@ -82,7 +82,7 @@ def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, nu
              grammar: str = "") -> dict:
     run = RunDirectory(run_dir)
     tokenizer = run.load_tokenizer()
-    generator = run.load_model(model)
+    generator = run.load_generator(model, tokenizer)
     ids = sample_ids(generator, num, seed=seed)
     hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
     references = [tokenizer.tokenize(s) for s in read_lines(test_file)]

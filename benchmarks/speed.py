@@ -163,13 +163,15 @@ def main(argv=None) -> int:
     mle = MLETrainer(generator)
     mle.compile(optimizer=keras.optimizers.Adam(1e-3))
     mle_data = iter(mle_stream(ids, batch, seed=0))
-    mle_step = tf.function(mle.train_step, jit_compile=xla_for_mle(config))  # as training compiles it
+    xla = xla_for_mle(config)  # as training compiles it
+    mle_step = tf.function(mle.train_step, jit_compile=xla)
     mle_step(next(mle_data))
     mle_times = timed(lambda: float(mle_step(next(mle_data))["nll"]), args.steps)
     mle_seconds = statistics.median(mle_times)
     mle_flops = graph_flops(mle_step.get_concrete_function(next(mle_data)))
     tokens = batch * (max_length + 1)
-    print(f"MLE step{' (XLA)' if xla_for_mle(config) else ''}: {mle_seconds * 1000:.1f} ms ({1 / mle_seconds:.2f} steps/s, {tokens / mle_seconds:,.0f} tokens/s); "
+    print(f"MLE step{' (XLA)' if xla else ''}: {mle_seconds * 1000:.1f} ms ({1 / mle_seconds:.2f} steps/s, "
+          f"{tokens / mle_seconds:,.0f} tokens/s); "
           f"peer {peer['mle_step'] * 1000:.0f} ms -> {peer['mle_step'] / mle_seconds:.1f}x"
           + (f"; {mle_flops / 1e9:.1f} GFLOP/step = {of_peak(mle_flops, mle_seconds)}" if mle_flops else ""))
 
@@ -190,7 +192,8 @@ def main(argv=None) -> int:
 
     time_sampling(generator, "untrained generator", args.samples, peer)
     if args.generator:
-        time_sampling(with_precision(keras.saving.load_model(args.generator, safe_mode=True), args.precision), f"{args.generator}", args.samples, peer)
+        trained = keras.saving.load_model(args.generator, safe_mode=True)
+        time_sampling(with_precision(trained, args.precision), str(args.generator), args.samples, peer)
     print(f"peak memory (max resident set): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     return 0
 

@@ -7,6 +7,7 @@ import keras
 import tensorflow as tf
 
 from seqgan_gumbel.gumbel import gumbel_noise, gumbel_softmax
+from seqgan_gumbel.models.layers import embed_one_hots
 from seqgan_gumbel.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -104,8 +105,7 @@ class AutoregressiveGenerator(keras.Model):
             token_ids.append(tf.where(alive, tokens, PAD_ID))
             alive = tf.logical_and(alive, tokens != EOS_ID)
             if self.soft_feedback:
-                compute = self.compute_dtype
-                inputs = tf.matmul(tf.cast(y, compute), tf.cast(self.embedding.embeddings, compute))
+                inputs = embed_one_hots(y, self.embedding)
             else:
                 inputs = self.embedding(tokens)
         return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)

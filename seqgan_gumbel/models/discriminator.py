@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.models.layers import Highway
+from seqgan_gumbel.models.layers import Highway, embed_one_hots
 
 
 @keras.saving.register_keras_serializable(package="seqgan_gumbel")
@@ -73,8 +73,7 @@ class CNNDiscriminator(keras.Model):
         """Embeds ids by lookup, (relaxed) one-hots by y @ E."""
         if inputs.dtype.is_integer:
             return self.embedding(inputs)
-        compute = self.compute_dtype
-        return tf.einsum("btv,ve->bte", tf.cast(inputs, compute), tf.cast(self.embedding.embeddings, compute))
+        return embed_one_hots(inputs, self.embedding)
 
     def call(self, inputs, training=False):
         embedded = self.embed(inputs)

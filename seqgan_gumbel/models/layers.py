@@ -3,6 +3,26 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
+
+
+def embed_one_hots(one_hots, embedding: keras.layers.Embedding):
+    """(Relaxed) one-hots times an embedding's matrix: y @ E, in its compute dtype.
+
+    The differentiable counterpart of an embedding lookup. It is called
+    outside the layer's `__call__`, where Keras does not autocast, so both
+    sides are cast to the layer's compute dtype (bfloat16 under mixed
+    precision).
+
+    Args:
+        one_hots: (..., vocab_size) floats.
+        embedding: the embedding layer whose matrix is used.
+
+    Returns:
+        (..., embedding width) in the layer's compute dtype.
+    """
+    compute = embedding.compute_dtype
+    return tf.tensordot(tf.cast(one_hots, compute), tf.cast(embedding.embeddings, compute), axes=1)
 
 
 @keras.saving.register_keras_serializable(package="seqgan_gumbel")

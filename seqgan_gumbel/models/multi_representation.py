@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.models.layers import Highway
+from seqgan_gumbel.models.layers import Highway, embed_one_hots
 
 
 @keras.saving.register_keras_serializable(package="seqgan_gumbel")
@@ -305,8 +305,7 @@ class MultiRepresentationDiscriminator(keras.Model):
         if inputs.dtype.is_integer:
             flat = self.embedding(inputs)
         else:
-            compute = self.compute_dtype
-            flat = tf.einsum("btv,vf->btf", tf.cast(inputs, compute), tf.cast(self.embedding.embeddings, compute))
+            flat = embed_one_hots(inputs, self.embedding)
         shape = tf.shape(flat)
         return tf.reshape(flat, (shape[0], shape[1], self.num_representations, self.embedding_dim))
 
