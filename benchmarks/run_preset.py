@@ -13,6 +13,9 @@ last 1,000 (the training split is not available here). The evaluation follows
 ../shared/REFERENCE.md: 10,000 samples, BLEU-2..5 against every reference,
 Self-BLEU-2..5 leave-one-out, NLL_test on the test split, NLL_oracle for the
 oracle presets, for both the MLE-pretrained and the adversarial generator.
+With --keep-best-mle, MLE pretraining ends with its best epoch on a
+validation corpus: 2,000 fresh oracle samples (seed 2) for the oracle presets,
+the last 1,000 training sentences (held out, not trained on) for the others.
 The record (config, seed, versions, machine, wall time, metrics) is written to
 benchmarks/results/<preset>-seed<N>.json; benchmarks/results_table.py turns
 the records into the README's table.
@@ -108,6 +111,29 @@ def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, nu
     return result
 
 
+VALIDATION_SIZE = {"oracle": 2_000, "other": 1_000}
+
+
+def add_validation(config, weights: Path | None, work: Path) -> None:
+    """Gives `config` a validation corpus for `training.pretrain_keep_best` (see the module's docstring)."""
+    folder = work / "validation"
+    folder.mkdir(parents=True, exist_ok=True)
+    if weights is not None:
+        from seqgan_gumbel.oracle import Oracle, load_oracle_weights, write_sequences
+
+        oracle = Oracle(load_oracle_weights(weights), sequence_length=config.data.max_length)
+        # Seeds 0 and 1 drew the training and test sets.
+        write_sequences(folder / "validation.txt", oracle.sample(VALIDATION_SIZE["oracle"], seed=2))
+    else:
+        lines = read_lines(config.data.corpus)
+        held_out = VALIDATION_SIZE["other"]
+        (folder / "train.txt").write_text("".join(s + "\n" for s in lines[:-held_out]), encoding="utf-8")
+        (folder / "validation.txt").write_text("".join(s + "\n" for s in lines[-held_out:]), encoding="utf-8")
+        config.data.corpus = str(folder / "train.txt")
+    config.data.validation = str(folder / "validation.txt")
+    config.training.pretrain_keep_best = True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", required=True)
@@ -119,9 +145,13 @@ def main(argv=None) -> int:
                         help="skip MLE pretraining: start from this generator_mle.keras (same corpus and model)")
     parser.add_argument("--tag", default="", help="suffix of the record's file name, e.g. a variant's name")
     parser.add_argument("--note", default="", help="recorded with the result (e.g. how an interrupted run went)")
+    parser.add_argument("--keep-best-mle", action="store_true",
+                        help="end MLE pretraining with its best epoch on a validation corpus (see above)")
     parser.add_argument("--resume", action="store_true",
                         help="continue this preset/seed's killed run from its newest checkpoint")
     args = parser.parse_args(argv)
+    if args.keep_best_mle and not args.tag:
+        args.tag = "keep-best-mle"
     if not (args.shared / "datasets").is_dir():
         print(f"benchmark data not found under {args.shared}/datasets; pass --shared", file=sys.stderr)
         return 2
@@ -131,6 +161,8 @@ def main(argv=None) -> int:
     config = load_preset(args.preset)
     config.data.corpus, config.data.test, weights, config.data.vocabulary = prepare_data(args.preset, args.shared,
                                                                                         work)
+    if args.keep_best_mle:
+        add_validation(config, weights, work)
     if args.preset.removeprefix("quick-") == "gsgan":
         config.data.grammar = str(ROOT / "data" / "arithmetic.pcfg")
     config.training.seed = args.seed

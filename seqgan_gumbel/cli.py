@@ -65,6 +65,7 @@ _positive_float.__name__ = "positive number"
 _TRAIN_FLAGS = {
     "corpus": ("data", "corpus"),
     "test": ("data", "test"),
+    "validation": ("data", "validation"),
     "grammar": ("data", "grammar"),
     "vocabulary": ("data", "vocabulary"),
     "level": ("data", "level"),
@@ -81,6 +82,7 @@ _TRAIN_FLAGS = {
     "pretrained": ("training", "pretrained_generator"),
     "strategy": ("training", "strategy"),
     "precision": ("training", "precision"),
+    "keep_best_mle": ("training", "pretrain_keep_best"),
 }
 
 
@@ -99,6 +101,8 @@ def _add_train_parser(commands) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--corpus", metavar="FILE", help="training corpus, one sentence a line (UTF-8)", default=None)
     data.add_argument("--test", metavar="FILE", help="held-out sentences: BLEU references and NLL_test", default=None)
+    data.add_argument("--validation", metavar="FILE", default=None,
+                      help="held-out sentences for the MLE validation NLL after each epoch (default: --test)")
     data.add_argument("--grammar", metavar="PCFG", default=None,
                       help="the grammar the corpus was sampled from: the report adds the fraction of samples it parses")
     data.add_argument("--vocabulary", metavar="FILE", default=None,
@@ -115,6 +119,8 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--pretrained", metavar="FILE", default=None,
                     help="skip MLE pretraining: start from an earlier run's generator_mle.keras "
                     "(same corpus and generator settings)")
+    tr.add_argument("--keep-best-mle", action="store_true", default=None,
+                    help="end MLE pretraining with the weights of the epoch with the lowest --validation NLL")
     tr.add_argument("--strategy", choices=("none", "mirrored", "multiworker", "tpu"), default=None,
                     help="tf.distribute: mirrored (local GPUs or logical CPUs), multiworker (cluster from "
                     "TF_CONFIG), tpu; --batch-size is the global batch (default: none)")

@@ -36,6 +36,10 @@ class DataConfig:
     Attributes:
         corpus: the training corpus, one sentence a line.
         test: the held-out corpus for BLEU and NLL_test (optional).
+        validation: a held-out corpus for the MLE validation NLL after each
+            epoch (optional; default: the test corpus). Needed by
+            training.pretrain_keep_best, which must not select on the test
+            corpus it is then scored on.
         grammar: a PCFG the corpus was sampled from (optional); the report
             then gives the fraction of samples it parses.
         level: "word" or "char" tokens.
@@ -53,6 +57,7 @@ class DataConfig:
 
     corpus: str = ""
     test: str = ""
+    validation: str = ""
     grammar: str = ""
     level: str = "word"
     lowercase: bool = False
@@ -158,6 +163,9 @@ class TrainingConfig:
         precision: "float32", or "mixed_bfloat16": both networks compute in
             bfloat16 with float32 weights, optimizer state, softmax, Gumbel
             noise and losses (GPUs from Ampere on, TPUs, CPUs with AVX512-BF16).
+        pretrain_keep_best: end MLE pretraining with the weights of the epoch
+            whose NLL on data.validation was lowest (early stopping without
+            stopping: every epoch still runs, so a resumed run stays exact).
     """
 
     seed: int = 1234
@@ -183,6 +191,7 @@ class TrainingConfig:
     strategy: str = "none"
     xla_pretraining: bool = True
     precision: str = "float32"
+    pretrain_keep_best: bool = False
 
 
 @dataclass
@@ -266,6 +275,9 @@ class Config:
             raise UserInputError(
                 f"generator.embedding_dim ({g.embedding_dim}) must be divisible by generator.num_heads ({g.num_heads})"
             )
+        if t.pretrain_keep_best and not d.validation:
+            raise UserInputError("training.pretrain_keep_best needs a validation corpus (--validation FILE): "
+                                 "selecting the epoch on the test corpus would bias its scores")
         if 0 < d.max_vocab_size < 5:
             raise UserInputError("data.max_vocab_size must be 0 (no limit) or at least 5")
         return self

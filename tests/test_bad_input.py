@@ -69,6 +69,8 @@ CASES = {
     "every sentence too long": (TRAIN + ["--corpus", "long.txt", "--max-length", "5"], "every sentence is longer than the maximum length 5"),
     "fewer sentences than a batch": (TRAIN + ["--corpus", "few.txt"], "fewer than one batch"),
     "test corpus not UTF-8": (TRAIN + ["--corpus", "good.txt", "--test", "latin1.txt"], "latin1.txt: line 65 is not valid UTF-8"),
+    "validation corpus missing": (TRAIN + ["--corpus", "good.txt", "--validation", "missing.txt"], "missing.txt: validation corpus file not found"),
+    "keep-best-mle without a validation corpus": (TRAIN + ["--corpus", "good.txt", "--test", "good.txt", "--keep-best-mle"], "training.pretrain_keep_best needs a validation corpus (--validation FILE)"),
     # settings
     "beta_max zero": (TRAIN + ["--corpus", "good.txt", "--beta-max", "0"], "--beta-max: must be > 0"),
     "beta_max negative via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.beta_max=-1"], "beta_max must be > 0"),

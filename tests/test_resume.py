@@ -41,13 +41,20 @@ def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("resume")
     path = folder / "train.txt"
     path.write_text("".join(s + "\n" for s in tiny_sentences(1600, 0)))
+    # Reversed sentences, so the best MLE epoch (--keep-best-mle) is an early one.
+    (folder / "validation.txt").write_text("".join(" ".join(reversed(s.split())) + "\n" for s in tiny_sentences(64, 1)))
     return path
+
+
+def _keep_best(corpus):
+    """The resumed runs also keep the best MLE epoch, whose choice the checkpoints must carry."""
+    return ["--validation", corpus.parent / "validation.txt", "--keep-best-mle"]
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(corpus):
     out = corpus.parent / "whole"
-    result = subprocess.run(_command("train", "--corpus", corpus, "--out", out, *SETTINGS),
+    result = subprocess.run(_command("train", "--corpus", corpus, "--out", out, *SETTINGS, *_keep_best(corpus)),
                             capture_output=True, text=True, env=_env(), timeout=600)
     assert result.returncode == 0, result.stderr
     return out
@@ -64,7 +71,8 @@ def _weights(run_dir):
 
 def _kill_when(out, phase, timeout=300):
     """Starts a run and SIGKILLs it as soon as a `phase` checkpoint exists."""
-    process = subprocess.Popen(_command("train", "--corpus", out.parent / "train.txt", "--out", out, *SETTINGS),
+    process = subprocess.Popen(_command("train", "--corpus", out.parent / "train.txt", "--out", out, *SETTINGS,
+                                        *_keep_best(out.parent / "train.txt")),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -89,6 +97,8 @@ def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted, phase):
     for a, b in zip(_weights(uninterrupted), _weights(out)):
         np.testing.assert_array_equal(a, b)
     assert (out / "samples" / "final.txt").read_text() == (uninterrupted / "samples" / "final.txt").read_text()
+    best = [json.loads((run / "metrics_mle.json").read_text())["best_epoch"] for run in (uninterrupted, out)]
+    assert best[0] == best[1] and 1 <= best[0] < 4
 
 
 def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):

@@ -240,3 +240,64 @@ def test_xla_for_mle_follows_the_setting_replicas_and_precision():
     assert not xla_for_mle(config)
     config.training.xla_pretraining, config.training.precision = True, "mixed_bfloat16"
     assert xla_for_mle(config) == bool(tf.config.list_physical_devices("GPU"))
+
+
+def test_best_weights_keep_the_lowest_epoch_and_never_a_nan_one():
+    from seqgan_gumbel.training.callbacks import BestWeights, KeepBestWeights
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    best = BestWeights(model)
+    keeper = KeepBestWeights(best, "val_nll")
+    keeper.set_model(model)
+    assert not best.found
+    first = model.get_weights()
+    keeper.on_epoch_end(0, {"val_nll": 2.0})
+    for epoch, value in [(1, 3.0), (2, float("nan")), (3, 2.0)]:  # worse, NaN, a tie: none replaces epoch 1
+        model.set_weights([w + epoch for w in first])
+        keeper.on_epoch_end(epoch, {"val_nll": value})
+    assert int(best.epoch.numpy()) == 1 and float(best.best.numpy()) == 2.0
+    best.restore()
+    for kept, original in zip(model.get_weights(), first):
+        np.testing.assert_array_equal(kept, original)
+    with pytest.raises(KeyError, match="val_nll"):
+        keeper.on_epoch_end(4, {"nll": 1.0})
+
+
+def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_path, tiny_corpus):
+    train_file, test_file = tiny_corpus
+    validation = tmp_path / "validation.txt"
+    # Reversed sentences: their NLL falls while the model learns the word
+    # frequencies and rises once it learns the word order, so the best epoch is not the last.
+    validation.write_text("".join(" ".join(reversed(s.split())) + "\n" for s in tiny_sentences(64, 9)))
+    config = _tiny_config(train_file, test_file)
+    config.data.validation = str(validation)
+    config.training.pretrain_keep_best = True
+    config.training.pretrain_epochs = 5
+    messages = []
+    result = train(config, tmp_path / "run", log=messages.append, progress="none")
+    epochs = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open() if '"val_nll"' in line]
+    assert [r["epoch"] for r in epochs] == [1, 2, 3, 4, 5]
+    values = [r["val_nll"] for r in epochs]
+    best_epoch = int(np.argmin(values)) + 1
+    assert best_epoch < 5, "the last epoch was best: the test would not show the restore"
+    assert result.metrics["mle"]["best_epoch"] == best_epoch
+    assert result.metrics["mle"]["best_validation_nll"] == pytest.approx(min(values), abs=1e-6)
+    assert any(f"keeping epoch {best_epoch} of 5" in m for m in messages)
+    # The saved MLE generator is that epoch's: its validation NLL is the logged minimum.
+    from seqgan_gumbel.rundir import RunDirectory
+    from seqgan_gumbel.training.prepare import prepare_run
+
+    run = RunDirectory(tmp_path / "run")
+    generator = run.load_generator("generator_mle.keras", run.load_tokenizer())
+    ids = prepare_run(config, tmp_path / "unused").validation_ids
+    assert negative_log_likelihood(generator, ids) == pytest.approx(min(values), abs=1e-4)
+
+
+def test_keep_best_mle_refuses_to_select_on_the_test_corpus(tiny_corpus):
+    from seqgan_gumbel.errors import UserInputError
+
+    config = _tiny_config(*tiny_corpus)
+    config.training.pretrain_keep_best = True
+    with pytest.raises(UserInputError, match="--validation FILE"):
+        config.validate()

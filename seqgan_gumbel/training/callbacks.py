@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 import keras
+import tensorflow as tf
 
 from seqgan_gumbel.errors import TrainingDiverged, TrainingInterrupted
 from seqgan_gumbel.fileio import atomic_write_text
@@ -90,6 +91,72 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                     )
 
 
+class BestWeights(tf.Module):
+    """A copy of a model's weights from the epoch with the lowest monitored value.
+
+    A `tf.Module`, so a training checkpoint saves it beside the model and a
+    resumed run knows which epoch was best so far.
+
+    Args:
+        model: the model whose weights are copied (built).
+    """
+
+    def __init__(self, model: keras.Model):
+        super().__init__(name="best_weights")
+        self.model = model
+        self.copies = [tf.Variable(tf.zeros_like(v), trainable=False) for v in model.weights]
+        self.best = tf.Variable(math.inf, dtype=tf.float64, trainable=False)
+        self.epoch = tf.Variable(-1, dtype=tf.int64, trainable=False)
+
+    @property
+    def found(self) -> bool:
+        """Whether any epoch has been recorded."""
+        return int(self.epoch.numpy()) >= 0
+
+    def offer(self, epoch: int, value: float) -> bool:
+        """Keeps the model's current weights if `value` is the lowest so far.
+
+        Returns:
+            Whether they were kept.
+        """
+        if not value < float(self.best.numpy()):
+            return False
+        for copy, weight in zip(self.copies, self.model.weights):
+            copy.assign(weight)
+        self.best.assign(value)
+        self.epoch.assign(epoch)
+        return True
+
+    def restore(self) -> None:
+        """Puts the kept weights back into the model."""
+        for copy, weight in zip(self.copies, self.model.weights):
+            weight.assign(copy)
+
+
+class KeepBestWeights(keras.callbacks.Callback):
+    """Offers the model's weights to a `BestWeights` after each epoch's validation.
+
+    Placed before the checkpoint callback, so that an epoch's checkpoint holds
+    the choice that epoch made.
+
+    Args:
+        best: the `BestWeights` of the trained model.
+        monitor: the log to minimise, e.g. "val_nll".
+    """
+
+    def __init__(self, best: BestWeights, monitor: str = "val_nll"):
+        super().__init__()
+        self.best = best
+        self.monitor = monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise KeyError(f"KeepBestWeights: no {self.monitor!r} in the epoch's logs (no validation data?)")
+        # A NaN never compares lower, so a diverged epoch is never kept.
+        self.best.offer(epoch + 1, float(value))
+
+
 class PeriodicCheckpoint(keras.callbacks.Callback):
     """Saves complete training state every `every` steps and at the end of training.
 
@@ -98,15 +165,18 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         state_fn: returns the current `TrainingState`.
         step_fn: returns the step count that `every` divides.
         every: the period in steps (0: only at the end).
+        at_epoch_end: save after each epoch's validation and epoch-end
+            callbacks instead of every `every` steps.
     """
 
     def __init__(self, manager: CheckpointManager, state_fn: Callable[[], TrainingState],
-                 step_fn: Callable[[], int], every: int):
+                 step_fn: Callable[[], int], every: int = 0, at_epoch_end: bool = False):
         super().__init__()
         self.manager = manager
         self.state_fn = state_fn
         self.step_fn = step_fn
         self.every = every
+        self.at_epoch_end = at_epoch_end
         self.last_saved = None
 
     def save(self) -> Path:
@@ -116,7 +186,11 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         return folder
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every and self.step_fn() % self.every == 0:
+        if not self.at_epoch_end and self.every and self.step_fn() % self.every == 0:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.at_epoch_end:
             self.save()
 
     def on_train_end(self, logs=None):

@@ -30,6 +30,8 @@ class PreparedRun:
     test_sentences: list[str] | None = None
     test_ids: np.ndarray | None = None
     test_stats: CorpusStats | None = None
+    validation_ids: np.ndarray | None = None
+    validation_stats: CorpusStats | None = None
     grammar_checker: GrammarChecker | None = None
     resume: bool = False
 
@@ -39,8 +41,15 @@ class PreparedRun:
         return {
             "train": self.train_stats.to_dict(),
             "test": self.test_stats and self.test_stats.to_dict(),
-            "sha256": {"train": file_sha256(data.corpus), "test": data.test and file_sha256(data.test)},
+            "validation": self.validation_stats and self.validation_stats.to_dict(),
+            "sha256": {"train": file_sha256(data.corpus), "test": data.test and file_sha256(data.test),
+                       "validation": data.validation and file_sha256(data.validation)},
         }
+
+    @property
+    def mle_validation_ids(self) -> np.ndarray | None:
+        """The sentences scored after each MLE epoch: the validation corpus, else the test corpus."""
+        return self.validation_ids if self.validation_ids is not None else self.test_ids
 
 
 def file_sha256(path: str | Path) -> str:
@@ -65,7 +74,7 @@ def prepare_resume(run_dir: str | Path) -> PreparedRun:
     record = run.read_json(CORPUS_STATS_FILE)
     expected = record.get("sha256", {}) if isinstance(record, dict) else {}
     data = config.data
-    for role, path in (("train", data.corpus), ("test", data.test)):
+    for role, path in (("train", data.corpus), ("test", data.test), ("validation", data.validation)):
         if path and expected.get(role) and Path(path).is_file() and file_sha256(path) != expected[role]:
             raise UserInputError(f"{path}: the corpus changed since the run started; resume needs the same file")
     sentences = read_lines(data.corpus, "corpus")
@@ -132,6 +141,10 @@ def _add_test_and_grammar(prepared: PreparedRun) -> None:
         prepared.test_sentences = read_lines(data.test, "test corpus")
         prepared.test_ids, prepared.test_stats = load_corpus(
             data.test, prepared.tokenizer, data.max_length, data.long_sentences, "test corpus"
+        )
+    if data.validation:
+        prepared.validation_ids, prepared.validation_stats = load_corpus(
+            data.validation, prepared.tokenizer, data.max_length, data.long_sentences, "validation corpus"
         )
 
 

@@ -34,7 +34,9 @@ from seqgan_gumbel.rundir import (
 from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import (
+    BestWeights,
     GracefulInterrupt,
+    KeepBestWeights,
     PeriodicCheckpoint,
     SampleWriter,
     StopOnNonFiniteLoss,
@@ -196,6 +198,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     log(train_stats.summary(f"corpus {data.corpus}"))
     if test_stats:
         log(test_stats.summary(f"test corpus {data.test}"))
+    if prepared.validation_stats:
+        log(prepared.validation_stats.summary(f"validation corpus {data.validation}"))
     log(f"vocabulary: {tokenizer.vocab_size} tokens ({data.level} level); run directory: {run.path}")
 
     if t.deterministic:
@@ -230,10 +234,11 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         mle_optimizer.build(generator.trainable_variables)
         generator_optimizer.build(generator.trainable_variables)
         discriminator_optimizer.build(discriminator.trainable_variables)
+        best_mle = BestWeights(generator) if t.pretrain_keep_best else None
     manager = CheckpointManager(
         run.checkpoints, t.keep_checkpoints, generator=generator, discriminator=discriminator,
         mle_optimizer=mle_optimizer, generator_optimizer=generator_optimizer,
-        discriminator_optimizer=discriminator_optimizer,
+        discriminator_optimizer=discriminator_optimizer, **({"best_mle": best_mle} if best_mle else {}),
     )
     state = TrainingState("pretrain", 0, 0)
     if prepared.resume:
@@ -268,17 +273,22 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             log(f"MLE pretraining: {t.pretrain_epochs} epochs of {steps_per_epoch} batches"
                 + (f", {state.mle_steps} batches already done" if state.mle_steps else ""))
         mle_step = lambda: int(mle_optimizer.iterations.numpy())  # noqa: E731
-        checkpoint = PeriodicCheckpoint(
-            manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step, steps_per_epoch
-        )
+        # Saved after each epoch's validation, so that it holds the best-epoch choice.
+        checkpoint = PeriodicCheckpoint(manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step,
+                                        at_epoch_end=True)
         callbacks = [
             StopOnNonFiniteLoss("MLE", mle_step),
             *_watchers(progress, run, "mle", t.pretrain_epochs * steps_per_epoch, mle_step, started, tensorboard),
+            *([KeepBestWeights(best_mle, "val_nll")] if best_mle else []),
             checkpoint,
             GracefulInterrupt(checkpoint, resume_hint),
         ]
         if remaining > 0:
-            _pretrain(mle, train_ids, test_ids, t, state.mle_steps, steps_per_epoch, callbacks)
+            _pretrain(mle, train_ids, prepared.mle_validation_ids, t, state.mle_steps, steps_per_epoch, callbacks)
+        if best_mle and best_mle.found:
+            best_mle.restore()
+            log(f"MLE pretraining: keeping epoch {int(best_mle.epoch.numpy())} of {t.pretrain_epochs}, "
+                f"the lowest validation NLL ({float(best_mle.best.numpy()):.3f})")
         run.save_model(generator, MLE_GENERATOR_FILE)
         run.write_lines("samples/pretrained.txt", sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
@@ -286,6 +296,9 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             generator, tokenizer, test_sentences or sentences, test_ids,
             sample_ids(generator, t.num_eval_samples, seed=t.seed), t.batch_size, prepared.grammar_checker, train_ids,
         )
+        if best_mle and best_mle.found:
+            mle_metrics.update(best_epoch=int(best_mle.epoch.numpy()),
+                               best_validation_nll=float(best_mle.best.numpy()))
         run.write_json(MLE_METRICS_FILE, mle_metrics)
         _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
         state = TrainingState("adversarial", state.mle_steps + max(remaining, 0), 0)
@@ -368,9 +381,10 @@ def _load_pretrained(generator, tokenizer: Tokenizer, path: str) -> None:
     generator.set_weights(pretrained.get_weights())
 
 
-def _pretrain(mle, train_ids, test_ids, t, start_step: int, steps_per_epoch: int, callbacks) -> None:
+def _pretrain(mle, train_ids, validation_ids, t, start_step: int, steps_per_epoch: int, callbacks) -> None:
     """MLE epochs from `start_step` (a resumed run may stop mid-epoch) to the end."""
-    validation = mle_batches(test_ids, t.batch_size, t.seed, shuffle=False) if test_ids is not None else None
+    validation = (mle_batches(validation_ids, t.batch_size, t.seed, shuffle=False)
+                  if validation_ids is not None else None)
     epoch, offset = divmod(start_step, steps_per_epoch)
     if epoch >= t.pretrain_epochs:
         return
