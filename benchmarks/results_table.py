@@ -36,8 +36,11 @@ def rows(records: list[dict]) -> list[str]:
             bleu = "/".join(_fmt(m["bleu"][n]) for n in ("2", "3", "4", "5"))
             self_bleu = "/".join(_fmt(m["self_bleu"][n]) for n in ("2", "3", "4", "5"))
             oracle = m.get("nll_oracle")
+            label = generator.upper()
+            if generator == "mle" and record.get("mle_best_epoch"):
+                label += f" (epoch {record['mle_best_epoch']} of {record['config']['training']['pretrain_epochs']})"
             lines.append(
-                f"| {record['preset']} | {record['seed']} | {generator.upper()} | {bleu} | {self_bleu} | "
+                f"| {record['preset']} | {record['seed']} | {label} | {bleu} | {self_bleu} | "
                 f"{_fmt(m['nll_test'])} | {_fmt(oracle) if oracle is not None else '-'} | "
                 f"{_fmt(m['grammar_validity']) if 'grammar_validity' in m else '-'} | "
                 f"{_minutes(record)} | {record['machine']} |"

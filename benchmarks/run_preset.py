@@ -45,7 +45,7 @@ from seqgan_gumbel.corpus import read_lines  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
 from seqgan_gumbel.likelihood import run_nll  # noqa: E402
 from seqgan_gumbel.metrics.bleu import bleu, self_bleu  # noqa: E402
-from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
+from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, MLE_METRICS_FILE, RunDirectory  # noqa: E402
 from seqgan_gumbel.training.run import train  # noqa: E402
 
 ORDERS = (2, 3, 4, 5)
@@ -187,6 +187,8 @@ def main(argv=None) -> int:
             "gan": evaluate(run_dir, GENERATOR_FILE, config.data.test, weights, args.samples, args.seed,
                             config.data.grammar),
         },
+        # The epoch --keep-best-mle kept (None without it).
+        "mle_best_epoch": RunDirectory(run_dir).read_json(MLE_METRICS_FILE).get("best_epoch"),
         "train_seconds": round(train_seconds, 1),
         "resumed": args.resume,
         "note": args.note,
