@@ -103,11 +103,8 @@ def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, nu
     if weights is not None:
         from seqgan_gumbel.oracle import Oracle, load_oracle_weights
 
-        length = generator.sequence_length - 1
-        full = [h for h in hypotheses if len(h) == length and all(t.isdigit() for t in h)]
-        oracle = Oracle(load_oracle_weights(weights), sequence_length=length)
-        result["nll_oracle"] = oracle.nll([[int(t) for t in h] for h in full]) if full else None
-        result["nll_oracle_scored_samples"] = len(full)
+        oracle = Oracle(load_oracle_weights(weights), sequence_length=generator.sequence_length - 1)
+        result["nll_oracle"], result["nll_oracle_scored_samples"] = oracle.nll_of_tokens(hypotheses)
     return result
 
 

@@ -250,6 +250,9 @@ def _add_sweep_parser(commands) -> None:
     p.add_argument("--plot-n", type=_positive_int, default=5, help="the order plotted")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument("--no-mle", action="store_true", help="skip the MLE-pretrained generators")
+    p.add_argument("--oracle", metavar="NPZ", default=None,
+                   help="the SeqGAN oracle's weights (seqgan_oracle_params.npz), for runs on its samples: "
+                   "adds NLL_oracle at each temperature")
     p.add_argument("--out", metavar="PREFIX", required=True, help="writes PREFIX.json and PREFIX.png")
     p.set_defaults(handler=_evaluate_sweep)
 
@@ -475,16 +478,27 @@ def _evaluate_sweep(args) -> int:
     _quiet_tensorflow()
     from seqgan_gumbel.sweep import temperature_sweep, write_sweep
 
+    oracle_weights = None
+    if args.oracle:
+        from seqgan_gumbel.oracle import load_oracle_weights
+
+        oracle_weights = load_oracle_weights(args.oracle)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     curves = temperature_sweep(args.run_dirs, args.references, args.temperatures, args.num, tuple(args.n),
-                               args.seed, include_mle=not args.no_mle, log=log)
+                               args.seed, include_mle=not args.no_mle, log=log, oracle_weights=oracle_weights)
     json_path, png_path = f"{args.out}.json", f"{args.out}.png"
     write_sweep(curves, json_path, png_path, n=args.plot_n)
     n = args.plot_n
-    print(f"{'curve':<28} {'T':>5} {'BLEU-' + str(n):>8} {'Self-BLEU-' + str(n):>12}")
+    oracle_header = f" {'NLL_oracle':>10} {'scored':>7}" if oracle_weights is not None else ""
+    print(f"{'curve':<28} {'T':>5} {'BLEU-' + str(n):>8} {'Self-BLEU-' + str(n):>12}{oracle_header}")
     for curve in curves:
         for temperature, self_bleu_n, bleu_n in curve.points(n):
-            print(f"{curve.label:<28} {temperature:>5.2f} {bleu_n:>8.3f} {self_bleu_n:>12.3f}")
+            oracle_cells = ""
+            if oracle_weights is not None:
+                entry = curve.nll_oracle[temperature]
+                nll = "-" if entry["nll"] is None else f"{entry['nll']:.3f}"
+                oracle_cells = f" {nll:>10} {entry['scored']:>7}"
+            print(f"{curve.label:<28} {temperature:>5.2f} {bleu_n:>8.3f} {self_bleu_n:>12.3f}{oracle_cells}")
     print(f"wrote {json_path} and {png_path}")
     return 0
 

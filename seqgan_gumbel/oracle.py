@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -299,6 +299,26 @@ class Oracle:
         # Every sequence has the same length, so the mean of the per-sequence
         # means is the mean over all tokens.
         return float(np.mean(self.token_nll(sequences, batch_size)))
+
+    def nll_of_tokens(self, samples: Sequence[Sequence[str]]) -> tuple[float | None, int]:
+        """NLL_oracle of a generator's token samples, for a run whose tokens are the oracle's ids.
+
+        Only samples of exactly `sequence_length` tokens, each the decimal id
+        of an oracle token, can be scored; the others (ended early, or holding
+        UNK) are left out, and the count says how many were scored.
+
+        Args:
+            samples: token lists, e.g. `Tokenizer.ids_to_tokens` of sampled ids.
+
+        Returns:
+            (NLL_oracle of the scorable samples, or None when none is; their number).
+        """
+        scorable = [
+            [int(token) for token in sample] for sample in samples
+            if len(sample) == self.sequence_length
+            and all(token.isascii() and token.isdecimal() and int(token) < self.vocab_size for token in sample)
+        ]
+        return (self.nll(np.array(scorable, dtype=np.int32)) if scorable else None), len(scorable)
 
     def _check_sequences(self, sequences: np.ndarray) -> np.ndarray:
         """Validates sequences to score and returns them as int32."""

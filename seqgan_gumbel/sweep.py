@@ -31,7 +31,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text
@@ -89,6 +89,9 @@ class SweepCurve:
             metric settings (identical for every temperature).
         orders: the BLEU orders computed.
         seed: the sampling seed (the same for every temperature).
+        nll_oracle: temperature -> {"nll": NLL_oracle or None, "scored":
+            samples scored} when the sweep had an oracle (synthetic data);
+            empty otherwise.
     """
 
     label: str
@@ -102,6 +105,7 @@ class SweepCurve:
     signatures: dict = field(default_factory=dict)
     orders: list = field(default_factory=lambda: list(DEFAULT_ORDERS))
     seed: int | None = 0
+    nll_oracle: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -130,6 +134,7 @@ class SweepCurve:
                 _temperature_key(t): {str(n): float(s) for n, s in sorted(getattr(self, metric)[t].items())}
                 for t in self.temperatures
             }
+        data["nll_oracle"] = {_temperature_key(t): dict(v) for t, v in sorted(self.nll_oracle.items())}
         return data
 
     @classmethod
@@ -158,6 +163,8 @@ class SweepCurve:
                 signatures=dict(data.get("signatures", {})),
                 orders=[int(n) for n in data.get("orders", DEFAULT_ORDERS)],
                 seed=data.get("seed"),
+                nll_oracle={float(t): {"nll": None if v["nll"] is None else float(v["nll"]), "scored": int(v["scored"])}
+                            for t, v in data.get("nll_oracle", {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"not a temperature-sweep curve ({type(exc).__name__}: {exc})") from None
@@ -225,6 +232,7 @@ def sweep_run(
     scorer: BleuScorer | None = None,
     tokenizer=None,
     log: Callable[[str], None] | None = None,
+    oracle=None,
 ) -> SweepCurve:
     """Samples one generator of a run at several temperatures and scores it.
 
@@ -244,6 +252,8 @@ def sweep_run(
             >= max(orders)), so that several sweeps share one n-gram table.
         tokenizer: the run's tokenizer if already loaded.
         log: receives a progress line per temperature.
+        oracle: a `seqgan_gumbel.oracle.Oracle` whose ids are the run's
+            tokens (synthetic data): NLL_oracle is scored at each temperature.
 
     Returns:
         The curve.
@@ -273,7 +283,7 @@ def sweep_run(
 
     generator = run.load_generator(model, tokenizer)
     label = label or _default_label(run.path, model)
-    bleu_table, self_table, signatures = {}, {}, {}
+    bleu_table, self_table, signatures, oracle_table = {}, {}, {}, {}
     for temperature in temperatures:
         ids = sample_ids(generator, num_samples, temperature=temperature, seed=seed)
         hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
@@ -288,11 +298,15 @@ def sweep_run(
         bleu_table[temperature] = dict(bleu_result.scores)
         self_table[temperature] = dict(self_result.scores)
         signatures = {"bleu": bleu_result.signature, "self_bleu": self_result.signature}
+        if oracle is not None:
+            nll, scored = oracle.nll_of_tokens(hypotheses)
+            oracle_table[temperature] = {"nll": nll, "scored": scored}
         if log is not None:
             n = orders[-1]
             log(
                 f"{label} T={temperature:g}: BLEU-{n} {bleu_result.scores[n]:.4f}, "
                 f"Self-BLEU-{n} {self_result.scores[n]:.4f}"
+                + (f", NLL_oracle {_format_nll(oracle_table[temperature])}" if oracle is not None else "")
             )
     return SweepCurve(
         label=label,
@@ -306,7 +320,12 @@ def sweep_run(
         signatures=signatures,
         orders=orders,
         seed=seed,
+        nll_oracle=oracle_table,
     )
+
+
+def _format_nll(entry: dict) -> str:
+    return "-" if entry["nll"] is None else f"{entry['nll']:.4f} ({entry['scored']} scored)"
 
 
 def temperature_sweep(
@@ -318,6 +337,7 @@ def temperature_sweep(
     seed: int | None = 0,
     include_mle: bool = True,
     log: Callable[[str], None] | None = None,
+    oracle_weights: Mapping | None = None,
 ) -> list[SweepCurve]:
     """Sweeps the temperature of every run's generators.
 
@@ -335,6 +355,9 @@ def temperature_sweep(
         seed: sampling seed.
         include_mle: also sweep generator_mle.keras.
         log: receives progress lines.
+        oracle_weights: the SeqGAN oracle's arrays (`load_oracle_weights`) for
+            runs trained on its samples: each point also gets NLL_oracle, the
+            oracle built at each run's maximum length.
 
     Returns:
         Curves in run order, the GAN curve before the MLE curve of each run.
@@ -364,16 +387,25 @@ def temperature_sweep(
 
     scorers: dict[str, BleuScorer] = {}
     curves = []
+    oracles = {}
     for run in runs:
         tokenizer = run.load_tokenizer()
         key = json.dumps(tokenizer.to_dict(), sort_keys=True)
         if key not in scorers:
             scorers[key] = BleuScorer([tokenizer.tokenize(s) for s in sentences], max_n=orders[-1])
+        oracle = None
+        if oracle_weights is not None:
+            from seqgan_gumbel.oracle import Oracle
+
+            length = run.load_config().data.max_length
+            if length not in oracles:
+                oracles[length] = Oracle(oracle_weights, sequence_length=length)
+            oracle = oracles[length]
         for model in models:
             curves.append(
                 sweep_run(
                     run.path, model, None, temperatures, num_samples, orders, seed,
-                    scorer=scorers[key], tokenizer=tokenizer, log=log,
+                    scorer=scorers[key], tokenizer=tokenizer, log=log, oracle=oracle,
                 )
             )
     return curves

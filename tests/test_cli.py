@@ -177,6 +177,25 @@ def test_evaluate_sweep_writes_json_and_png(trained_run):
     assert bad.returncode == 2 and "run directory not found" in bad.stderr
 
 
+def test_evaluate_sweep_with_an_oracle_reports_nll_oracle(trained_run):
+    from conftest import shared_dataset
+
+    weights = shared_dataset("oracle", "seqgan_oracle_params.npz")
+    folder, _ = trained_run
+    prefix = folder / "oracle-sweep"
+    result = run_cli("evaluate-sweep", folder / "run", "--references", folder / "test.txt", "--temperatures", 1.0,
+                     "--num", 20, "--no-mle", "--oracle", weights, "--out", prefix)
+    assert result.returncode == 0, result.stderr
+    assert "NLL_oracle" in result.stdout.splitlines()[0]
+    # Word samples are not oracle ids: nothing can be scored, and the table says so.
+    assert result.stdout.splitlines()[1].split()[-2:] == ["-", "0"]
+    document = json.loads((folder / "oracle-sweep.json").read_text())
+    assert document["curves"][0]["nll_oracle"] == {"1.0": {"nll": None, "scored": 0}}
+    bad = run_cli("evaluate-sweep", folder / "run", "--references", folder / "test.txt", "--oracle",
+                  folder / "none.npz", "--out", prefix)
+    assert bad.returncode == 2 and "none.npz: oracle weights file not found" in bad.stderr
+
+
 def test_evaluate_with_run_reports_nll_test(trained_run):
     folder, _ = trained_run
     metrics = json.loads((folder / "run" / "metrics.json").read_text())

@@ -337,3 +337,17 @@ def test_make_oracle_corpus_writes_scored_files(tmp_path, fake_full_weights):
     assert result["nll_test"] == pytest.approx(oracle.nll(test), abs=1e-6)
     with pytest.raises(ValueError, match="must differ"):
         make_oracle_corpus(weights_path, tmp_path / "out2", train_seed=5, test_seed=5)
+
+
+def test_nll_of_tokens_scores_only_whole_sequences_of_oracle_ids(tiny_oracle):
+    length, vocab = tiny_oracle.sequence_length, tiny_oracle.vocab_size
+    good = tiny_oracle.sample(3, seed=0)
+    samples = [[str(i) for i in row] for row in good] + [
+        [str(i) for i in good[0][:-1]],                   # ended early
+        [str(i) for i in good[0][:-1]] + ["<unk>"],       # an unknown token
+        [str(i) for i in good[0][:-1]] + [str(vocab)],    # not an oracle id
+        [str(i) for i in good[0][:-1]] + ["\u0663"],      # a non-ASCII digit
+    ]
+    assert all(len(s) == length for s in samples[:3])
+    assert tiny_oracle.nll_of_tokens(samples) == (tiny_oracle.nll(good), 3)
+    assert tiny_oracle.nll_of_tokens(samples[3:]) == (None, 0)

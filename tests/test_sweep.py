@@ -189,3 +189,33 @@ def test_missing_references_file(tiny_run, tmp_path):
     run_dir, _ = tiny_run
     with pytest.raises(UserInputError, match="reference file not found"):
         temperature_sweep([run_dir], tmp_path / "nope.txt", [1.0], num_samples=10)
+
+
+def test_an_oracle_adds_nll_oracle_to_every_point(tmp_path):
+    import numpy as np
+
+    from seqgan_gumbel.generation import sample_ids
+    from seqgan_gumbel.oracle import Oracle, write_sequences
+    from test_oracle import random_weights
+
+    weights = random_weights(vocab_size=12, hidden_size=6, seed=0)
+    oracle = Oracle(weights, sequence_length=8)
+    train_file, test_file = tmp_path / "train.txt", tmp_path / "test.txt"
+    write_sequences(train_file, oracle.sample(256, seed=0))
+    write_sequences(test_file, oracle.sample(64, seed=1))
+    config = _tiny_config(train_file, test_file)
+    config.data.fixed_length = True
+    train(config, tmp_path / "run", log=lambda m: None, progress="none")
+    curves = temperature_sweep([tmp_path / "run"], test_file, [0.5, 1.0], num_samples=NUM, orders=ORDERS,
+                               seed=SEED, oracle_weights=weights)
+    run = RunDirectory(tmp_path / "run")
+    tokenizer = run.load_tokenizer()
+    for curve in curves:
+        generator = run.load_generator(curve.model, tokenizer)
+        for temperature in (0.5, 1.0):
+            samples = [tokenizer.ids_to_tokens(row) for row in sample_ids(generator, NUM, temperature, seed=SEED)]
+            scorable = np.array([[int(t) for t in s] for s in samples if len(s) == 8 and all(t.isdigit() for t in s)])
+            assert curve.nll_oracle[temperature] == {"nll": oracle.nll(scorable), "scored": len(scorable)}
+            assert len(scorable) > NUM // 2
+    write_sweep(curves, tmp_path / "sweep.json", tmp_path / "sweep.png")
+    assert [c.nll_oracle for c in read_sweep(tmp_path / "sweep.json")] == [c.nll_oracle for c in curves]
