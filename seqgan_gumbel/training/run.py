@@ -285,10 +285,12 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         ]
         if remaining > 0:
             _pretrain(mle, train_ids, prepared.mle_validation_ids, t, state.mle_steps, steps_per_epoch, callbacks)
+        kept = {}
         if best_mle and best_mle.found:
             best_mle.restore()
-            log(f"MLE pretraining: keeping epoch {int(best_mle.epoch.numpy())} of {t.pretrain_epochs}, "
-                f"the lowest validation NLL ({float(best_mle.best.numpy()):.3f})")
+            kept = {"best_epoch": int(best_mle.epoch.numpy()), "best_validation_nll": float(best_mle.best.numpy())}
+            log(f"MLE pretraining: keeping epoch {kept['best_epoch']} of {t.pretrain_epochs}, "
+                f"the lowest validation NLL ({kept['best_validation_nll']:.3f})")
         run.save_model(generator, MLE_GENERATOR_FILE)
         run.write_lines("samples/pretrained.txt", sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
@@ -296,9 +298,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             generator, tokenizer, test_sentences or sentences, test_ids,
             sample_ids(generator, t.num_eval_samples, seed=t.seed), t.batch_size, prepared.grammar_checker, train_ids,
         )
-        if best_mle and best_mle.found:
-            mle_metrics.update(best_epoch=int(best_mle.epoch.numpy()),
-                               best_validation_nll=float(best_mle.best.numpy()))
+        mle_metrics.update(kept)
         run.write_json(MLE_METRICS_FILE, mle_metrics)
         _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
         state = TrainingState("adversarial", state.mle_steps + max(remaining, 0), 0)
