@@ -7,13 +7,19 @@ For each GAN temperature, the MLE curve is interpolated linearly in Self-BLEU-n
 between its two neighbouring points, and the GAN's BLEU-n (and NLL_oracle, where
 the sweep has it) is compared there: the README's "above / on its MLE curve"
 figures. Points outside the MLE curve's Self-BLEU range are reported as such.
+The interpolation is `seqgan_gumbel.frontier`'s, which `--keep-best-gan` uses too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seqgan_gumbel.frontier import locate, value_at  # noqa: E402  (the one implementation)
 
 
 def _points(curve: dict, n: str) -> list[tuple[float, float, float | None, str]]:
@@ -38,16 +44,17 @@ def gaps(gan: dict, mle: dict, n: str = "5") -> list[dict]:
         where both curves have NLL_oracle); mle_bleu is None outside its range.
     """
     mle_points = _points(mle, n)
+    self_bleus = [p[0] for p in mle_points]
     out = []
     for self_bleu, bleu, nll, temperature in _points(gan, n):
         row = {"temperature": temperature, "self_bleu": self_bleu, "bleu": bleu, "mle_bleu": None}
-        for (s0, b0, n0, _), (s1, b1, n1, _) in zip(mle_points, mle_points[1:]):
-            if s0 <= self_bleu <= s1:
-                f = 0.0 if s1 == s0 else (self_bleu - s0) / (s1 - s0)
-                row["mle_bleu"] = b0 + f * (b1 - b0)
-                if None not in (nll, n0, n1):
-                    row["nll_oracle"], row["mle_nll_oracle"] = nll, n0 + f * (n1 - n0)
-                break
+        position = locate(self_bleus, self_bleu)
+        if position is not None:
+            row["mle_bleu"] = value_at([p[1] for p in mle_points], position)
+            mle_nll = [p[2] for p in mle_points]
+            i, f = position
+            if nll is not None and None not in mle_nll[i:i + 2 if f else i + 1]:
+                row["nll_oracle"], row["mle_nll_oracle"] = nll, value_at(mle_nll, position)
         out.append(row)
     return out
 

@@ -94,6 +94,9 @@ def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, nu
         "self_bleu": {str(n): v for n, v in self_bleu(hypotheses, ORDERS, tokenizer.level).scores.items()},
         "num_samples": num,
         "num_references": len(references),
+        # Beside BLEU and Self-BLEU always: brevity moves both.
+        "mean_length": sum(map(len, hypotheses)) / len(hypotheses),
+        "distinct": len({tuple(h) for h in hypotheses}) / len(hypotheses),
         "nll_test": run_nll(run_dir, test_file, model)[0],
     }
     if grammar:

@@ -178,8 +178,11 @@ def main(argv=None) -> int:
     gan = GumbelGAN(generator, discriminator, seed=0)
     gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4), loss=t.loss,
                 discriminator_steps=t.discriminator_steps,
-                gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0)
-    adv_data = iter(adversarial_batches(ids, batch, t.discriminator_steps, seed=0))
+                gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0,
+                pad_after_eos=t.pad_after_eos, generator_first=t.generator_first,
+                per_representation=config.discriminator.type == "multi_representation"
+                and config.discriminator.loss_per_representation)
+    adv_data = iter(adversarial_batches(ids, batch, gan.real_batches_per_step, seed=0))
     adv_step = tf.function(gan.train_step)
     adv_step(next(adv_data))
     adv_times = timed(lambda: float(adv_step(next(adv_data))["g_loss"]), args.steps)

@@ -84,9 +84,13 @@ class GeneratorConfig:
         num_layers: decoder blocks (transformer).
         feedforward_dim: feed-forward width (transformer).
         dropout: dropout rate (transformer).
-        soft_feedback: feed the relaxed one-hot's embedding y @ E back as the
-            next input during adversarial training (fully differentiable
-            path) instead of the sampled token's embedding (RelGAN).
+        soft_feedback: during adversarial training, pass the gradient of the
+            relaxed one-hot's embedding y @ E back through the next input
+            (the recurrence becomes differentiable), while its forward value
+            stays the sampled token's embedding (RelGAN feeds that alone).
+            Straight-through, so the generator trained is exactly the one
+            that `generate` samples; feeding y @ E forward (Kusner &
+            Hernandez-Lobato) trains a generator that is never sampled.
     """
 
     type: str = "lstm"
@@ -114,6 +118,9 @@ class DiscriminatorConfig:
         num_representations: embedding representations (multi_representation).
         hidden_dim: the linear layer before the logit (multi_representation).
         spectral_norm: spectral normalisation of the weights (multi_representation).
+        loss_per_representation: compute the GAN loss on each representation's
+            logit and average the losses, as RelGAN does (multi_representation);
+            False: one loss on the mean logit.
     """
 
     type: str = "cnn"
@@ -124,6 +131,7 @@ class DiscriminatorConfig:
     num_representations: int = 64
     hidden_dim: int = 100
     spectral_norm: bool = False
+    loss_per_representation: bool = True
 
 
 @dataclass
@@ -144,6 +152,18 @@ class TrainingConfig:
         schedule: inverse-temperature schedule name.
         beta_max: the inverse temperature 1/tau that the schedule reaches.
         straight_through: send hard one-hots to the discriminator, soft gradients back.
+        pad_after_eos: relaxed samples hold exact PAD one-hots after their
+            first EOS, passing no gradient there. False (RelGAN's way): the
+            generator samples relaxed vectors to the maximum length, and MLE
+            pretraining also trains it to emit PAD after EOS, so a sentence's
+            length no longer sets how many relaxed (fake-looking) vectors the
+            discriminator sees. NLL figures count tokens and EOS either way.
+        generator_first: each adversarial iteration starts with the generator
+            step, then the discriminator steps (RelGAN's order); False: after.
+        mle_weight: the generator's adversarial loss plus this weight times
+            its teacher-forced NLL (nats per token) of a real batch: keeps the
+            generator anchored to the data while the discriminator pushes it
+            (0: a pure GAN, as RelGAN).
         sample_every: write samples every this many adversarial steps (0: never).
         checkpoint_every: save weights every this many adversarial steps (0: only at the end).
         keep_checkpoints: how many adversarial checkpoints to keep.
@@ -166,6 +186,17 @@ class TrainingConfig:
         pretrain_keep_best: end MLE pretraining with the weights of the epoch
             whose NLL on data.validation was lowest (early stopping without
             stopping: every epoch still runs, so a resumed run stays exact).
+        monitor_samples: sentences sampled (temperature 1, the run's seed)
+            every sample_every adversarial steps, and once from the MLE start,
+            for the collapse monitor: mean length, distinct fraction and
+            Self-BLEU-5, recorded as "monitor" records in metrics.jsonl; a
+            warning is logged once when one falls below half the MLE start's.
+        keep_best_gan: end the run with the generator of the monitored
+            adversarial step (or step 0, the MLE start) with the largest
+            frontier gap: BLEU-5 against data.validation (else data.test,
+            else the training corpus) minus the MLE temperature curve's BLEU-5
+            at the same Self-BLEU-5; steps whose mean length is not within 10%
+            of the MLE start's, or outside the curve's range, are never kept.
     """
 
     seed: int = 1234
@@ -180,7 +211,11 @@ class TrainingConfig:
     loss: str = "rsgan"
     schedule: str = "exp"
     beta_max: float = 100.0
+    schedule_steps: int = 0
     straight_through: bool = False
+    pad_after_eos: bool = True
+    generator_first: bool = False
+    mle_weight: float = 0.0
     sample_every: int = 50
     checkpoint_every: int = 50
     keep_checkpoints: int = 3
@@ -192,6 +227,8 @@ class TrainingConfig:
     xla_pretraining: bool = True
     precision: str = "float32"
     pretrain_keep_best: bool = False
+    monitor_samples: int = 200
+    keep_best_gan: bool = False
 
 
 @dataclass
@@ -248,8 +285,10 @@ class Config:
             ("training.pretrain_epochs", t.pretrain_epochs),
             ("training.sample_every", t.sample_every),
             ("training.checkpoint_every", t.checkpoint_every),
+            ("training.schedule_steps", t.schedule_steps),
             ("training.grad_clip", t.grad_clip),
             ("training.gradient_penalty", t.gradient_penalty),
+            ("training.mle_weight", t.mle_weight),
         ]:
             if value < 0:
                 raise UserInputError(f"{name} must be >= 0, got {value}")
@@ -278,6 +317,11 @@ class Config:
         if t.pretrain_keep_best and not d.validation:
             raise UserInputError("training.pretrain_keep_best needs a validation corpus (--validation FILE): "
                                  "selecting the epoch on the test corpus would bias its scores")
+        if t.monitor_samples < 2:
+            raise UserInputError(f"training.monitor_samples must be at least 2 (Self-BLEU), got {t.monitor_samples}")
+        if t.keep_best_gan and not t.sample_every:
+            raise UserInputError("training.keep_best_gan chooses among the steps monitored every "
+                                 "training.sample_every steps: set training.sample_every > 0")
         if 0 < d.max_vocab_size < 5:
             raise UserInputError("data.max_vocab_size must be 0 (no limit) or at least 5")
         return self

@@ -52,19 +52,20 @@ def mle_stream(ids: np.ndarray, batch_size: int, seed: int, skip: int = 0) -> tf
 
 
 def adversarial_batches(
-    ids: np.ndarray, batch_size: int, discriminator_steps: int, seed: int, skip: int = 0
+    ids: np.ndarray, batch_size: int, batches_per_step: int, seed: int, skip: int = 0
 ) -> tf.data.Dataset:
     """An endless stream of real batches for adversarial iterations.
 
-    Each element holds one fresh real batch per discriminator step, shape
-    (batch_size, discriminator_steps, length) (batch first, so that
-    tf.distribute splits it between replicas); the generator step reuses the
-    last of them (RSGAN's generator loss needs real logits too).
+    Each element holds `batches_per_step` fresh real batches (a `GumbelGAN`'s
+    `real_batches_per_step`: one per discriminator step and one for the
+    generator step, whose RSGAN loss needs real logits too), shape
+    (batch_size, batches_per_step, length) (batch first, so that
+    tf.distribute splits it between replicas).
 
     Args:
         ids: (sentences, length) int32 array.
         batch_size: sentences per batch.
-        discriminator_steps: real batches per element.
+        batches_per_step: real batches per element.
         seed: shuffle seed.
         skip: elements (adversarial iterations) to skip, for resuming.
 
@@ -76,7 +77,7 @@ def adversarial_batches(
         .shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
         .repeat()
         .batch(batch_size, drop_remainder=True)
-        .batch(discriminator_steps, drop_remainder=True)
+        .batch(batches_per_step, drop_remainder=True)
         .map(lambda batches: tf.transpose(batches, [1, 0, 2]))
         .skip(skip)
         .prefetch(tf.data.AUTOTUNE)

@@ -5,14 +5,17 @@
     metrics.jsonl         records written during training (see
                           `seqgan_gumbel.training.progress`): phase "mle"
                           (nll, val_nll), "gan" (d_loss, g_loss, beta,
-                          temperature) and "eval" (bleu, nll_test, ...)
+                          temperature), "eval" (bleu, nll_test, ...) and
+                          "monitor" (the collapse monitor: mean_length,
+                          distinct, self_bleu; frontier_gap with
+                          --keep-best-gan)
     config.json           the run's settings
     metrics_mle.json      the MLE-pretrained generator's scores
     metrics.json          the final scores (the MLE ones inside, under "mle")
     samples/pretrained.txt, samples/final.txt
 
 and writes, by default into RUN_DIR/report/: losses.png, temperature.png,
-metrics.png and report.md. A plot with nothing to show is skipped (an
+metrics.png, monitor.png and report.md. A plot with nothing to show is skipped (an
 interrupted run without adversarial records gets the MLE plots only).
 
 Pure Python, numpy and matplotlib: TensorFlow is never imported.
@@ -39,6 +42,7 @@ SAMPLES_SHOWN = 10
 MLE_PHASES = ("mle", "pretrain")
 GAN_PHASES = ("gan", "adversarial")
 EVAL_PHASES = ("eval",)
+MONITOR_PHASES = ("monitor",)
 
 _DPI = 120
 _PANEL_SIZE = (6.4, 4.4)
@@ -344,6 +348,56 @@ def plot_eval_curves(plt, evals: list[dict], path: Path) -> bool:
     return True
 
 
+def _self_bleu_5(record: dict) -> float | None:
+    value = record.get("self_bleu")
+    return _number(value.get("5")) if isinstance(value, dict) else None
+
+
+# The collapse monitor's panels: (title, value of a record, y label, the warning's threshold from the start's value).
+_MONITOR_PANELS = [
+    ("Mean sample length", lambda r: _number(r.get("mean_length")), "tokens", lambda v: v / 2),
+    ("Distinct samples", lambda r: _number(r.get("distinct")), "fraction", lambda v: v / 2),
+    ("Self-BLEU-5 (lower = more diverse)", _self_bleu_5, "Self-BLEU-5", lambda v: 1 - (1 - v) / 2),
+    ("Frontier gap (--keep-best-gan)", lambda r: _number(r.get("frontier_gap")), "BLEU-5 above the MLE curve", None),
+]
+
+
+def plot_monitor(plt, monitors: list[dict], path: Path, kept_step: int | None = None) -> bool:
+    """monitor.png from "monitor" records: length, distinct fraction, Self-BLEU-5 (and frontier gap) per step.
+
+    Step 0 is the MLE start; dashed lines mark the collapse warning's
+    thresholds (half its length, distinct fraction and 1 - Self-BLEU-5), a
+    star the step kept by --keep-best-gan.
+
+    Returns:
+        False (and no file) without monitor records.
+    """
+    panels = [panel for panel in _MONITOR_PANELS if any(panel[1](r) is not None for r in monitors)]
+    if not panels:
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), _PANEL_SIZE[1]), squeeze=False)
+    start = next((r for r in monitors if r["step"] == 0), None)
+    for ax, (title, value, label, threshold) in zip(axes[0], panels):
+        points = [(r["step"], value(r)) for r in monitors if value(r) is not None]
+        ax.plot(*zip(*points), marker="o", markersize=4, linewidth=1.6, color="C0")
+        start_value = value(start) if start is not None else None
+        if start_value is not None and threshold is not None:
+            ax.axhline(threshold(start_value), color="C3", linestyle="--", linewidth=1,
+                       label="collapse warning threshold")
+            ax.legend(fontsize=8, loc="best")
+        if kept_step is not None:
+            kept = [(s, v) for s, v in points if s == kept_step]
+            if kept:
+                ax.plot(*kept[0], marker="*", markersize=14, color="C1", linestyle="none")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("adversarial step (0 = MLE start)")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle("Collapse monitor (samples at temperature 1)", fontsize=12)
+    _save(plt, fig, path)
+    return True
+
+
 def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, path: Path,
                     gan_label: str = "after adversarial training") -> bool:
     """metrics.png without "eval" records: BLEU-n and NLL bars, MLE-pretrained vs after adversarial training.
@@ -560,6 +614,71 @@ def _training_summary(mle: list[dict], gan: list[dict]) -> list[str]:
     return lines
 
 
+_MONITOR_ROWS = 40
+
+
+def _kept_note(gan_metrics: dict | None) -> list[str]:
+    kept = (gan_metrics or {}).get("keep_best_gan") if isinstance(gan_metrics, dict) else None
+    if not isinstance(kept, dict) or _number(kept.get("step")) is None:
+        return []
+    gap = _number(kept.get("frontier_gap"))
+    return [f"--keep-best-gan kept adversarial step {kept['step']}"
+            + (" (the MLE start)" if kept["step"] == 0 else "")
+            + (f", frontier gap {gap:+.4f} BLEU-5 against the {kept.get('references')} sentences at equal "
+               f"Self-BLEU-5" if gap is not None else "")
+            + ": the GAN column and final samples are that step's generator."]
+
+
+def _monitor_section(monitors: list[dict], gan_metrics: dict | None) -> list[str]:
+    """The collapse monitor's table (thinned to about 40 rows), its warning and the kept step."""
+    if not monitors:
+        return []
+    kept = ((gan_metrics or {}).get("keep_best_gan") or {}).get("step") if isinstance(gan_metrics, dict) else None
+    lines = ["## Collapse monitor", "",
+             "Samples at temperature 1 every `training.sample_every` adversarial steps (step 0: the MLE "
+             "start). A warning is logged when the mean length, the distinct fraction or 1 \u2212 Self-BLEU-5 "
+             "falls below half the MLE start's.", ""]
+    collapsed = [r for r in monitors if r.get("collapse")]
+    if collapsed:
+        first = collapsed[0]
+        lines += [f"**Possible collapse** from step {first['step']} "
+                  f"({', '.join(str(c) for c in first['collapse'])} below half the MLE start's).", ""]
+    has_bleu = any(isinstance(r.get("bleu"), dict) for r in monitors)
+    has_gap = any("frontier_gap" in r for r in monitors)
+    references = next((r["references"] for r in monitors if isinstance(r.get("references"), str)), None)
+    if has_gap:
+        lines += [f"BLEU-5 against the {references or 'held-out'} sentences; frontier gap: BLEU-5 minus the MLE "
+                  "temperature curve's at the same Self-BLEU-5 (\u2014: refused, see the note).", ""]
+    special = {0, kept, monitors[-1]["step"], *(r["step"] for r in collapsed[:1])}
+    stride = max(1, -(-len(monitors) // _MONITOR_ROWS))
+    rows = [r for i, r in enumerate(monitors) if i % stride == 0 or r["step"] in special]
+    lines += ["| step | mean length | distinct | Self-BLEU-5 |" + (" BLEU-5 |" if has_bleu else "")
+              + (" frontier gap |" if has_gap else "") + " note |",
+              "|---|---|---|---|" + ("---|" if has_bleu else "") + ("---|" if has_gap else "") + "---|"]
+    for r in rows:
+        def show(value, fmt):
+            return fmt.format(value) if value is not None else "\u2014"
+        notes = []
+        if r["step"] == kept:
+            notes.append("**kept** (--keep-best-gan)")
+        if r.get("collapse"):
+            notes.append("collapse: " + ", ".join(str(c) for c in r["collapse"]))
+        if r.get("refused"):
+            notes.append(f"refused: {_cell(r['refused'])}")
+        cells = [str(r["step"]) + (" (MLE)" if r["step"] == 0 else ""), show(_number(r.get("mean_length")), "{:.2f}"),
+                 show(_number(r.get("distinct")), "{:.1%}"), show(_self_bleu_5(r), "{:.4f}")]
+        if has_bleu:
+            bleu = r.get("bleu")
+            cells.append(show(_number(bleu.get("5")) if isinstance(bleu, dict) else None, "{:.4f}"))
+        if has_gap:
+            cells.append(show(_number(r.get("frontier_gap")), "{:+.4f}"))
+        lines.append("| " + " | ".join(cells + ["; ".join(notes)]) + " |")
+    if stride > 1:
+        lines.append(f"\n(every {stride}th monitored step shown, and the MLE start, the kept, the first "
+                     "collapsed and the last step)")
+    return lines + [""]
+
+
 def _sample_block(title: str, lines: list[str] | None, source: str) -> list[str]:
     out = [f"### {title}", ""]
     if lines is None:
@@ -573,11 +692,14 @@ def _sample_block(title: str, lines: list[str] | None, source: str) -> list[str]
 
 
 def _markdown(run_dir: Path, out_dir: Path, config, mle_records, gan_records, evals, mle_metrics, gan_metrics,
-              pretrained, final, images: dict[str, Path], skipped_lines: int) -> str:
+              pretrained, final, images: dict[str, Path], skipped_lines: int, monitors=()) -> str:
     name = run_dir.resolve().name
     lines = [f"# Run report: {name}", "", f"Run directory: `{run_dir}`", ""]
     lines += ["## Settings", "", *_settings_table(config, gan_metrics), ""]
     lines += ["## Final metrics", "", *_metrics_table(mle_metrics, gan_metrics, evals[-1] if evals else None), ""]
+    if _kept_note(gan_metrics):
+        lines += [*_kept_note(gan_metrics), ""]
+    lines += _monitor_section(list(monitors), gan_metrics)
     lines += ["## Training", "", *_training_summary(mle_records, gan_records)]
     if skipped_lines:
         lines.append(f"- {skipped_lines} unreadable line(s) of metrics.jsonl skipped.")
@@ -588,8 +710,9 @@ def _markdown(run_dir: Path, out_dir: Path, config, mle_records, gan_records, ev
         "metrics": "BLEU and NLL over training" if len({r["step"] for r in evals}) >= 2
         else "BLEU and NLL of the latest evaluation" if gan_metrics is None and evals
         else "Final metrics, MLE-pretrained vs after adversarial training",
+        "monitor": "Collapse monitor: mean length, distinct fraction, Self-BLEU-5 (and frontier gap) per monitored step",
     }
-    shown = [key for key in ("losses", "temperature", "metrics") if key in images]
+    shown = [key for key in ("losses", "temperature", "metrics", "monitor") if key in images]
     lines += ["## Plots", ""]
     if not shown:
         lines += ["Nothing to plot yet.", ""]
@@ -623,9 +746,9 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
         out_dir: where the files go; default RUN_DIR/report.
 
     Returns:
-        The files written, by kind: "losses", "temperature", "metrics" (PNGs;
-        each absent when there was nothing to plot) and "report" (report.md,
-        always).
+        The files written, by kind: "losses", "temperature", "metrics",
+        "monitor" (PNGs; each absent when there was nothing to plot) and
+        "report" (report.md, always).
 
     Raises:
         UserInputError: the run directory or its metrics.jsonl is missing, a
@@ -652,6 +775,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
     mle_records = phase_records(records, MLE_PHASES)
     gan_records = phase_records(records, GAN_PHASES)
     evals = phase_records(records, EVAL_PHASES)
+    monitors = phase_records(records, MONITOR_PHASES)
 
     plt = _pyplot()
     written: dict[str, Path] = {}
@@ -672,8 +796,11 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
             plotted = plot_final_bars(plt, mle_metrics, gan_metrics, metrics_png)
     if plotted:
         written["metrics"] = metrics_png
+    kept = (gan_metrics.get("keep_best_gan") or {}).get("step") if isinstance(gan_metrics, dict) else None
+    if plot_monitor(plt, monitors, out / "monitor.png", kept):
+        written["monitor"] = out / "monitor.png"
     text = _markdown(run_dir, out, config, mle_records, gan_records, evals, mle_metrics, gan_metrics,
-                     pretrained, final, written, skipped)
+                     pretrained, final, written, skipped, monitors)
     atomic_write_text(out / "report.md", text)
     written["report"] = out / "report.md"
     return written

@@ -11,7 +11,7 @@ Layout (every file written atomically):
     samples/                sentences sampled during training
     metrics_mle.json        the report on the MLE-pretrained generator
     metrics.json            the final report (BLEU, NLL; the MLE report inside)
-    metrics.jsonl           one JSON record per training step and per evaluation
+    metrics.jsonl           one JSON record per training step, per evaluation and per monitored step
     tensorboard/            TensorBoard event files (losses, temperature, samples, metrics)
 """
 

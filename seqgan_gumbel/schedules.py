@@ -1,13 +1,20 @@
 """Inverse-temperature schedules for the Gumbel-softmax (pure Python).
 
-beta = 1/tau rises from 1 to beta_max over the run's own N adversarial steps
-i = 0..N-1 (RelGAN and TextGAN-PyTorch hard-code N = 5000 whatever the run's
-length; here N is always the run's). Formulas follow RelGAN, with one
-deliberate change: every schedule hits both ends exactly, beta(0) = 1 and
-beta(N-1) = beta_max. So "exp" uses i/(N-1) (RelGAN's i/N stops at
-beta_max ** (1 - 1/N)), and "sigmoid" is RelGAN's logistic curve rescaled from
-its values at i = 0 and i = N-1 (unscaled it misses each end by up to
-e^(-10 + 20/N) of the range, a third of a percent for N = 10).
+beta = 1/tau rises from 1 at step 0 to beta_max at the schedule's horizon H,
+and stays there. By default H is the run's own last adversarial step N - 1,
+so every schedule hits both ends of the run exactly. RelGAN and
+TextGAN-PyTorch instead hard-code N = 5000 whatever the run's length: their
+exp schedule is beta_max ** (i / 5000), so a 2,000-step run ends at
+beta_max ** 0.4 (6.3 for beta_max 100). An explicit horizon reproduces that
+trajectory exactly (`horizon=5000`), and a shorter run follows the same curve
+when its horizon is scaled with it (150 steps, horizon 375).
+
+With t = i / H, the formulas follow RelGAN's: lin 1 + t (beta_max - 1);
+exp beta_max ** t; quad 1 + t^2 (beta_max - 1); sqrt 1 + sqrt(t)
+(beta_max - 1); log 1 + (beta_max - 1) ln(i + 1) / ln(H + 1); sigmoid
+RelGAN's logistic curve 1 / (1 + exp((M/2 - i) 20 / M)), M = H + 1,
+rescaled from its values at i = 0 and i = H so that it too hits both ends
+(unscaled it misses each end by up to e^(-10 + 20/M) of the range).
 """
 
 from __future__ import annotations
@@ -17,14 +24,17 @@ import math
 SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
 
 
-def inverse_temperature(step: int, num_steps: int, beta_max: float, schedule: str = "exp") -> float:
+def inverse_temperature(step: int, num_steps: int, beta_max: float, schedule: str = "exp",
+                        horizon: int = 0) -> float:
     """The inverse temperature beta at an adversarial step.
 
     Args:
-        step: the adversarial step i, 0-based; values past the end are clamped.
+        step: the adversarial step i, 0-based; values past the horizon give beta_max.
         num_steps: N, the run's number of adversarial steps.
         beta_max: the final inverse temperature (> 0).
         schedule: one of SCHEDULES.
+        horizon: H, the step at which beta reaches beta_max; 0: the run's last
+            step N - 1. RelGAN's hard-coded trajectory is horizon 5000.
 
     Returns:
         beta(i); tau = 1 / beta.
@@ -35,22 +45,27 @@ def inverse_temperature(step: int, num_steps: int, beta_max: float, schedule: st
         raise ValueError(f"num_steps must be positive, got {num_steps}")
     if not beta_max > 0:
         raise ValueError(f"beta_max must be > 0, got {beta_max}")
-    n = num_steps
-    i = min(max(step, 0), n - 1)
-    if schedule == "no" or n == 1:
+    if horizon < 0:
+        raise ValueError(f"horizon must be >= 0, got {horizon}")
+    h = horizon or num_steps - 1
+    i = min(max(step, 0), h)
+    if schedule == "no" or h == 0:
         return float(beta_max)
+    t = i / h
     if schedule == "lin":
-        return 1 + i / (n - 1) * (beta_max - 1)
+        return 1 + t * (beta_max - 1)
     if schedule == "exp":
-        return float(beta_max ** (i / (n - 1)))
+        return float(beta_max ** t)
     if schedule == "log":
-        return 1 + (beta_max - 1) / math.log(n) * math.log(i + 1)
+        return 1 + (beta_max - 1) / math.log(h + 1) * math.log(i + 1)
     if schedule == "sigmoid":
-        def logistic(j: int) -> float:
-            return 1 / (1 + math.exp((n / 2 - j) * 20 / n))
+        m = h + 1
 
-        low, high = logistic(0), logistic(n - 1)
+        def logistic(j: int) -> float:
+            return 1 / (1 + math.exp((m / 2 - j) * 20 / m))
+
+        low, high = logistic(0), logistic(h)
         return 1 + (beta_max - 1) * (logistic(i) - low) / (high - low)
     if schedule == "quad":
-        return (beta_max - 1) / (n - 1) ** 2 * i**2 + 1
-    return (beta_max - 1) / math.sqrt(n - 1) * math.sqrt(i) + 1
+        return 1 + t**2 * (beta_max - 1)
+    return 1 + math.sqrt(t) * (beta_max - 1)

@@ -92,6 +92,10 @@ class SweepCurve:
         nll_oracle: temperature -> {"nll": NLL_oracle or None, "scored":
             samples scored} when the sweep had an oracle (synthetic data);
             empty otherwise.
+        mean_length: temperature -> mean tokens per sample (EOS not
+            counted): brevity moves BLEU and Self-BLEU together, so a point
+            is only comparable with curve points of similar length.
+        distinct: temperature -> fraction of distinct samples.
     """
 
     label: str
@@ -106,6 +110,8 @@ class SweepCurve:
     orders: list = field(default_factory=lambda: list(DEFAULT_ORDERS))
     seed: int | None = 0
     nll_oracle: dict = field(default_factory=dict)
+    mean_length: dict = field(default_factory=dict)
+    distinct: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -135,6 +141,8 @@ class SweepCurve:
                 for t in self.temperatures
             }
         data["nll_oracle"] = {_temperature_key(t): dict(v) for t, v in sorted(self.nll_oracle.items())}
+        for metric in ("mean_length", "distinct"):
+            data[metric] = {_temperature_key(t): float(v) for t, v in sorted(getattr(self, metric).items())}
         return data
 
     @classmethod
@@ -165,6 +173,9 @@ class SweepCurve:
                 seed=data.get("seed"),
                 nll_oracle={float(t): {"nll": None if v["nll"] is None else float(v["nll"]), "scored": int(v["scored"])}
                             for t, v in data.get("nll_oracle", {}).items()},
+                # Absent from sweeps recorded before sample lengths were.
+                mean_length={float(t): float(v) for t, v in data.get("mean_length", {}).items()},
+                distinct={float(t): float(v) for t, v in data.get("distinct", {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UserInputError(f"not a temperature-sweep curve ({type(exc).__name__}: {exc})") from None
@@ -283,7 +294,7 @@ def sweep_run(
 
     generator = run.load_generator(model, tokenizer)
     label = label or _default_label(run.path, model)
-    bleu_table, self_table, signatures, oracle_table = {}, {}, {}, {}
+    bleu_table, self_table, signatures, oracle_table, lengths, distinct = {}, {}, {}, {}, {}, {}
     for temperature in temperatures:
         ids = sample_ids(generator, num_samples, temperature=temperature, seed=seed)
         hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
@@ -295,6 +306,8 @@ def sweep_run(
             tokenization=tokenizer.level,
         )
         self_result = self_bleu(hypotheses, orders, tokenization=tokenizer.level)
+        lengths[temperature] = sum(map(len, hypotheses)) / len(hypotheses)
+        distinct[temperature] = len({tuple(h) for h in hypotheses}) / len(hypotheses)
         bleu_table[temperature] = dict(bleu_result.scores)
         self_table[temperature] = dict(self_result.scores)
         signatures = {"bleu": bleu_result.signature, "self_bleu": self_result.signature}
@@ -305,7 +318,7 @@ def sweep_run(
             n = orders[-1]
             log(
                 f"{label} T={temperature:g}: BLEU-{n} {bleu_result.scores[n]:.4f}, "
-                f"Self-BLEU-{n} {self_result.scores[n]:.4f}"
+                f"Self-BLEU-{n} {self_result.scores[n]:.4f}, mean length {lengths[temperature]:.2f}"
                 + (f", NLL_oracle {_format_nll(oracle_table[temperature])}" if oracle is not None else "")
             )
     return SweepCurve(
@@ -321,6 +334,8 @@ def sweep_run(
         orders=orders,
         seed=seed,
         nll_oracle=oracle_table,
+        mean_length=lengths,
+        distinct=distinct,
     )
 
 

@@ -11,9 +11,9 @@ def test_mle_batches_drop_remainder_when_training_and_keep_all_for_evaluation():
     np.testing.assert_array_equal(evaluation, ids)
 
 
-def test_adversarial_batches_hold_one_real_batch_per_discriminator_step():
+def test_adversarial_batches_hold_fresh_real_batches_for_every_step():
     ids = np.arange(6 * 3, dtype=np.int32).reshape(6, 3)
-    element = next(iter(adversarial_batches(ids, batch_size=2, discriminator_steps=3, seed=0)))
+    element = next(iter(adversarial_batches(ids, batch_size=2, batches_per_step=3, seed=0)))
     assert element.shape == (2, 3, 3)  # batch first, for tf.distribute
     rows = {tuple(r) for r in element.numpy().reshape(-1, 3)}
     assert len(rows) == 6  # one pass without repeats: fresh real sentences per step

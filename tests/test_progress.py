@@ -262,7 +262,7 @@ def test_with_gumbel_gan_fit(tmp_path):
     step = lambda: int(gan.step_counter.numpy())  # noqa: E731
     bar_stream, json_stream = io.StringIO(), io.StringIO()
     history = gan.fit(
-        adversarial_batches(ids, 8, 1, seed=0), steps_per_epoch=4, epochs=1, verbose=0, shuffle=False,
+        adversarial_batches(ids, 8, gan.real_batches_per_step, seed=0), steps_per_epoch=4, epochs=1, verbose=0, shuffle=False,
         callbacks=[TemperatureSchedule(4, 10.0, "exp"), ProgressBar("GAN", 4, stream=bar_stream, step_fn=step),
                    JsonLinesLogger("gan", step, stream=json_stream), MetricsFile(tmp_path / "m.jsonl", "gan", step)],
     )

@@ -51,3 +51,43 @@ def test_bad_arguments():
         inverse_temperature(0, 0, 2.0)
     with pytest.raises(ValueError):
         inverse_temperature(0, 10, 0.0)
+
+
+def test_a_horizon_reproduces_relgans_trajectory():
+    # RelGAN's exp schedule, beta_max ** (i / 5000), in a 2,000-step COCO run.
+    for step, beta in [(0, 1.0), (1000, 2.51188643150958), (1999, 6.303764788294873)]:
+        assert inverse_temperature(step, 2000, 100.0, "exp", horizon=5000) == pytest.approx(beta, rel=1e-12)
+    # A 150-step quick run on the same curve: horizon 375 = 150 * 5000 / 2000.
+    assert inverse_temperature(149, 150, 100.0, "exp", horizon=375) == pytest.approx(6.2325628497840055, rel=1e-12)
+    # Past the horizon beta stays at beta_max; horizon 0 is the run's last step.
+    assert inverse_temperature(7000, 8000, 100.0, "exp", horizon=5000) == 100.0
+    assert inverse_temperature(99, 100, 100.0, "lin", horizon=0) == pytest.approx(100.0)
+    with pytest.raises(ValueError):
+        inverse_temperature(0, 10, 2.0, horizon=-1)
+
+
+def test_the_fit_loop_sets_the_schedules_beta_before_every_step():
+    """Inside `fit`, each step runs at beta(step), not only the last one."""
+    import keras
+    import numpy as np
+
+    from seqgan_gumbel.datasets import adversarial_batches
+    from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
+    from seqgan_gumbel.training.adversarial import GumbelGAN
+    from seqgan_gumbel.training.callbacks import TemperatureSchedule
+
+    keras.utils.set_random_seed(0)
+    gan = GumbelGAN(LSTMGenerator(10, 6, embedding_dim=4, hidden_dim=8),
+                    CNNDiscriminator(10, 6, embedding_dim=4, num_filters=4), seed=1)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), discriminator_steps=1)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(float(logs["beta"]))
+
+    ids = np.random.default_rng(0).integers(4, 10, size=(64, 6)).astype(np.int32)
+    gan.fit(adversarial_batches(ids, 8, gan.real_batches_per_step, seed=0), steps_per_epoch=6, epochs=1, verbose=0,
+            callbacks=[TemperatureSchedule(6, 100.0, "exp", horizon=10), Record()])
+    # beta_max ** (i / 10) for i = 0..5, written out: 1, 1.585, 2.512, 3.981, 6.310, 10.
+    np.testing.assert_allclose(seen, [1.0, 1.584893, 2.511886, 3.981072, 6.309573, 10.0], rtol=1e-5)

@@ -65,7 +65,7 @@ def test_adversarial_step_updates_both_networks_and_counts_steps(encoded, loss):
     gan = GumbelGAN(g, d, seed=1)
     gan.compile(keras.optimizers.Adam(1e-3, global_clipnorm=5.0), keras.optimizers.Adam(1e-3), loss=loss, discriminator_steps=2)
     history = gan.fit(
-        adversarial_batches(ids, 16, 2, seed=0), steps_per_epoch=3, epochs=1, verbose=0, shuffle=False,
+        adversarial_batches(ids, 16, gan.real_batches_per_step, seed=0), steps_per_epoch=3, epochs=1, verbose=0, shuffle=False,
         callbacks=[TemperatureSchedule(3, 10.0, "exp")],
     )
     assert int(gan.step_counter.numpy()) == 3
@@ -80,7 +80,7 @@ def test_discriminator_learns_to_separate_real_from_untrained_fakes(encoded):
     g, d = _models(tok.vocab_size)
     gan = GumbelGAN(g, d, seed=2)
     gan.compile(keras.optimizers.Adam(1e-9), keras.optimizers.Adam(3e-3), loss="standard", discriminator_steps=3)
-    gan.fit(adversarial_batches(ids, 32, 3, seed=0), steps_per_epoch=25, epochs=1, verbose=0, shuffle=False)
+    gan.fit(adversarial_batches(ids, 32, gan.real_batches_per_step, seed=0), steps_per_epoch=25, epochs=1, verbose=0, shuffle=False)
     fake, _ = g.sample_relaxed(64, 1.0, seed=tf.constant([9, 9]))
     real_score = float(tf.reduce_mean(tf.sigmoid(d(tf.constant(ids[:64])))))
     fake_score = float(tf.reduce_mean(tf.sigmoid(d(fake))))
@@ -96,7 +96,7 @@ def test_checkpoints_keep_the_newest_and_restore_everything(tmp_path, encoded):
     manager = CheckpointManager(tmp_path, keep=2, generator=g, discriminator=d, g_opt=g_opt, d_opt=d_opt)
     step = lambda: int(gan.step_counter.numpy())  # noqa: E731
     callback = PeriodicCheckpoint(manager, lambda: TrainingState("adversarial", 0, step()), step, every=2)
-    gan.fit(adversarial_batches(ids, 16, 1, seed=0), steps_per_epoch=5, epochs=1, verbose=0, shuffle=False,
+    gan.fit(adversarial_batches(ids, 16, gan.real_batches_per_step, seed=0), steps_per_epoch=5, epochs=1, verbose=0, shuffle=False,
             callbacks=[callback])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adversarial-00000004", "adversarial-00000005"]
     folder, state = manager.latest()
@@ -172,7 +172,7 @@ def test_wgan_gp_penalises_the_critic_gradient_norm(encoded):
     gan = GumbelGAN(g, d, seed=4)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), loss="wgan-gp",
                 discriminator_steps=2, gradient_penalty=10.0)
-    history = gan.fit(adversarial_batches(ids, 16, 2, seed=0), steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
+    history = gan.fit(adversarial_batches(ids, 16, gan.real_batches_per_step, seed=0), steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
     assert np.isfinite(history.history["d_loss"][-1])
     fake, _ = g.sample_relaxed(16, 1.0, seed=tf.constant([1, 2]))
     penalty = float(gan._penalty(tf.constant(ids[:16]), fake, tf.constant([3, 4])))

@@ -71,22 +71,37 @@ class AutoregressiveGenerator(keras.Model):
     def _initial(self, batch_size):
         return self.embedding(tf.fill((batch_size,), BOS_ID)), self.initial_state(batch_size)
 
-    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False):
+    def sample_relaxed(self, batch_size: int, temperature, seed=None, hard: bool = False, pad_after_eos: bool = True):
         """Samples sentences as relaxed one-hots (the differentiable path).
 
         Each token is argmax(logits + g) (an exact sample of softmax(logits));
-        its relaxed one-hot is softmax((logits + g) / temperature). After the
-        first EOS every position becomes PAD in both outputs, as in the real
-        data, so the discriminator cannot tell them apart by what follows EOS.
+        its relaxed one-hot is softmax((logits + g) / temperature).
+
+        What follows the first EOS depends on `pad_after_eos`. True: every
+        later position becomes an exact PAD one-hot, as in the real data.
+        Those exact positions pass no gradient, and they are the one part of
+        a relaxed sentence that looks exactly like real data, so a
+        discriminator that spots soft vectors rewards ending early. False
+        (RelGAN's way): the generator keeps sampling relaxed vectors to the
+        maximum length, PAD being a token it emits (train it to with MLE
+        padding targets), so every sentence carries as many relaxed vectors
+        whatever its length, and every position passes gradient.
+
+        With `soft_feedback`, the next input is the sampled token's embedding
+        forward and y @ E backward (straight-through), so the recurrence
+        carries gradient while the forward pass is exactly the one that
+        `generate` runs: the generator that is trained is the one sampled.
 
         Args:
             batch_size: sentences to sample (a Python int).
             temperature: tau > 0, a float or scalar tensor.
             seed: optional stateless seed (shape [2] int32 tensor) for the noise.
             hard: straight-through one-hots (hard forward, soft gradient).
+            pad_after_eos: exact PAD after the first EOS (see above).
 
         Returns:
-            (one_hots, token_ids): (batch, time, vocab) floats and (batch, time) int32.
+            (one_hots, token_ids): (batch, time, vocab) floats and (batch, time)
+            int32; token_ids always hold PAD after the first EOS.
         """
         inputs, states = self._initial(batch_size)
         alive = tf.ones((batch_size,), tf.bool)
@@ -101,13 +116,13 @@ class AutoregressiveGenerator(keras.Model):
             # make the first step wait for all of them: measured slower).
             noise = _noise((batch_size, self.vocab_size), seed, t)
             y, tokens = gumbel_softmax(logits, temperature, noise=noise, hard=hard)
-            one_hots.append(tf.where(alive[:, None], y, pad_row))
+            one_hots.append(tf.where(alive[:, None], y, pad_row) if pad_after_eos else y)
             token_ids.append(tf.where(alive, tokens, PAD_ID))
             alive = tf.logical_and(alive, tokens != EOS_ID)
+            inputs = self.embedding(tokens)
             if self.soft_feedback:
-                inputs = embed_one_hots(y, self.embedding)
-            else:
-                inputs = self.embedding(tokens)
+                soft = embed_one_hots(y, self.embedding)
+                inputs = inputs + (soft - tf.stop_gradient(soft))
         return tf.stack(one_hots, axis=1), tf.stack(token_ids, axis=1)
 
     def generate(self, batch_size: int, temperature=1.0, seed=None, top_k: int = 0, top_p: float = 1.0,

@@ -18,9 +18,9 @@ class LSTMGenerator(AutoregressiveGenerator):
             length plus one for EOS).
         embedding_dim: token embedding size.
         hidden_dim: LSTM state size.
-        soft_feedback: during relaxed sampling, feed y @ E (the relaxed
-            one-hot's embedding) back as the next input instead of the sampled
-            token's embedding.
+        soft_feedback: during relaxed sampling, pass the gradient of y @ E
+            (the relaxed one-hot's embedding) back through the next input,
+            whose forward value stays the sampled token's embedding.
 
     Call arguments:
         inputs: (batch, time) int ids, BOS first (teacher forcing).

@@ -32,6 +32,8 @@ class Highway(keras.layers.Layer):
     Args:
         transform_bias: initial bias of the gate; negative values start the
             layer close to the identity (Srivastava et al. 2015).
+        use_bias: trainable biases b and b_t; False (RelGAN's highway): no b,
+            and b_t fixed at transform_bias.
 
     Call arguments:
         inputs: (batch, features) floats.
@@ -40,16 +42,18 @@ class Highway(keras.layers.Layer):
         (batch, features) floats.
     """
 
-    def __init__(self, transform_bias: float = -2.0, **kwargs):
+    def __init__(self, transform_bias: float = -2.0, use_bias: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.transform_bias = transform_bias
+        self.use_bias = use_bias
 
     def build(self, input_shape):
         features = input_shape[-1]
-        self.transform = keras.layers.Dense(features, activation="relu", name="transform", dtype=self.dtype_policy)
+        self.transform = keras.layers.Dense(features, activation="relu", use_bias=self.use_bias, name="transform",
+                                            dtype=self.dtype_policy)
         self.gate = keras.layers.Dense(
             features,
-            activation="sigmoid",
+            use_bias=self.use_bias,
             bias_initializer=keras.initializers.Constant(self.transform_bias),
             name="gate",
             dtype=self.dtype_policy,
@@ -58,10 +62,13 @@ class Highway(keras.layers.Layer):
         self.gate.build(input_shape)
 
     def call(self, inputs):
-        gate = self.gate(inputs)
+        gate_logits = self.gate(inputs)
+        if not self.use_bias:
+            gate_logits = gate_logits + self.transform_bias
+        gate = tf.sigmoid(gate_logits)
         return gate * self.transform(inputs) + (1.0 - gate) * inputs
 
     def get_config(self):
         config = super().get_config()
-        config.update(transform_bias=self.transform_bias)
+        config.update(transform_bias=self.transform_bias, use_bias=self.use_bias)
         return config

@@ -210,18 +210,19 @@ class MultiRepresentationDiscriminator(keras.Model):
     same convolutions (widths filter_sizes, num_filters each, each spanning
     the whole embedding_dim), ReLU and max-over-time, giving per-representation
     features (batch, S, len(filter_sizes) * num_filters). These go through a
-    highway layer shared by the representations (gate bias 0, as RelGAN
-    passes), dropout, a linear layer to hidden_dim and a linear layer to one
+    highway layer shared by the representations (no biases and gate bias 0,
+    as in RelGAN), dropout, a linear layer to hidden_dim and a linear layer to one
     logit per representation (no activation between them, as in RelGAN).
 
     RelGAN computes its loss on the (batch * S) per-representation logits;
-    `representation_logits` returns them as (batch, S). `call` returns their
-    mean over S, (batch,), so the model is a drop-in replacement for
+    `representation_logits` returns them as (batch, S), and `GumbelGAN`
+    trains on them (`discriminator.loss_per_representation`). `call` returns
+    their mean over S, (batch,), so the model is a drop-in replacement for
     CNNDiscriminator. Because both final layers are linear, the mean is taken
     before them (same value, S times less work there). For a loss that is
     linear in the logits (e.g. WGAN) the two are equivalent; for non-linear
-    losses (RSGAN, standard GAN) training on `representation_logits` and
-    averaging the loss is RelGAN's exact recipe, the mean logit a cheaper variant.
+    losses (RSGAN, standard GAN) the mean of the per-representation losses is
+    not the loss of the mean logit.
 
     RelGAN's released code (dis_emb_dim=64, num_rep=64) actually gives each
     representation 64 / 64 = 1 dimension: that is embedding_dim=1 here, and
@@ -284,7 +285,8 @@ class MultiRepresentationDiscriminator(keras.Model):
         self.convolution = RepresentationConvolution(
             self.filter_sizes, num_filters, spectral_norm=spectral_norm, name="convolution", dtype=self.dtype_policy
         )
-        self.highway = Highway(transform_bias=0.0, name="highway", dtype=self.dtype_policy)
+        # RelGAN's highway: no biases, gate bias 0.
+        self.highway = Highway(transform_bias=0.0, use_bias=False, name="highway", dtype=self.dtype_policy)
         self.dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.hidden = Linear(hidden_dim, spectral_norm=spectral_norm, name="hidden", dtype=self.dtype_policy)
         self.logit = Linear(1, spectral_norm=spectral_norm, name="logit", dtype=self.dtype_policy)

@@ -185,9 +185,9 @@ class RelationalMemoryGenerator(AutoregressiveGenerator):
         mem_slots: memory rows.
         num_heads: attention heads.
         head_size: features per head (memory size num_heads * head_size).
-        soft_feedback: during relaxed sampling, feed y @ E (the relaxed
-            one-hot's embedding) back as the next input instead of the sampled
-            token's embedding.
+        soft_feedback: during relaxed sampling, pass the gradient of y @ E
+            (the relaxed one-hot's embedding) back through the next input,
+            whose forward value stays the sampled token's embedding.
 
     Call arguments:
         inputs: (batch, time) int ids, BOS first (teacher forcing).

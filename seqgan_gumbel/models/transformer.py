@@ -135,9 +135,9 @@ class TransformerGenerator(AutoregressiveGenerator):
         feedforward_dim: hidden width of each block's feed-forward network.
         dropout: dropout rate on the embeddings and on each residual branch
             (teacher-forced training only).
-        soft_feedback: during relaxed sampling, feed y @ E (the relaxed
-            one-hot's embedding) back as the next input instead of the sampled
-            token's embedding.
+        soft_feedback: during relaxed sampling, pass the gradient of y @ E
+            (the relaxed one-hot's embedding) back through the next input,
+            whose forward value stays the sampled token's embedding.
 
     Call arguments:
         inputs: (batch, time) int ids, BOS first (teacher forcing); time <=

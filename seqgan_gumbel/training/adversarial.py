@@ -6,7 +6,8 @@ import keras
 import tensorflow as tf
 
 from seqgan_gumbel.losses import get_gan_loss
-from seqgan_gumbel.training.distribution import global_mean, reduce_and_clip, replica_id, step_logs
+from seqgan_gumbel.training.distribution import global_mean, global_sum, reduce_and_clip, replica_id, step_logs
+from seqgan_gumbel.training.mle import token_nll
 
 
 class GumbelGAN(keras.Model):
@@ -14,8 +15,11 @@ class GumbelGAN(keras.Model):
 
     One `train_step` is one adversarial iteration: `discriminator_steps`
     discriminator updates on fresh real batches and detached generator samples,
-    then one generator update whose gradient flows from the discriminator
-    through the relaxed one-hots into the generator. The inverse temperature
+    and one generator update (before them with `generator_first`, as RelGAN
+    orders them, else after) whose gradient flows from the discriminator
+    through the relaxed one-hots into the generator; the generator step gets
+    a fresh real batch of its own too (RSGAN's generator loss reads real
+    logits). The inverse temperature
     beta = 1/tau lives in a variable that a `TemperatureSchedule` callback sets
     before each step; the step counter is a variable too, so checkpoints
     carry both.
@@ -38,6 +42,7 @@ class GumbelGAN(keras.Model):
         )
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.mle_loss_tracker = keras.metrics.Mean(name="mle_loss")
         # Both networks arrive built; without this, Keras would try to build
         # the GAN by calling it on a batch of real data (shaped for train_step).
         self.built = True
@@ -51,6 +56,10 @@ class GumbelGAN(keras.Model):
         straight_through: bool = False,
         gradient_penalty: float = 0.0,
         grad_clip: float = 0.0,
+        pad_after_eos: bool = True,
+        per_representation: bool = False,
+        generator_first: bool = False,
+        mle_weight: float = 0.0,
         **kwargs,
     ):
         """Configures the adversarial game.
@@ -67,6 +76,19 @@ class GumbelGAN(keras.Model):
                 interpolates of real one-hots and relaxed samples; 0: none.
             grad_clip: global-norm gradient clip for both networks (0: none),
                 applied to the global gradient also on several replicas.
+            pad_after_eos: relaxed samples hold exact PAD after their first
+                EOS (see `AutoregressiveGenerator.sample_relaxed`); False:
+                relaxed vectors to the maximum length.
+            per_representation: the loss is computed on each representation's
+                logits and averaged (RelGAN's recipe), through the
+                discriminator's `representation_logits`; False: on the
+                discriminator's single (mean) logit.
+            generator_first: the generator step comes before the
+                discriminator steps (RelGAN's order).
+            mle_weight: weight of the teacher-forced NLL of the generator's
+                real batch (per target) added to its adversarial loss; 0:
+                none. An anchor to the data distribution, as SeqGAN and
+                LeakGAN interleave MLE epochs with adversarial ones.
         """
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
@@ -77,10 +99,19 @@ class GumbelGAN(keras.Model):
         self.straight_through = straight_through
         self.gradient_penalty = gradient_penalty
         self.grad_clip = grad_clip
+        self.pad_after_eos = pad_after_eos
+        self.per_representation = per_representation
+        self.generator_first = generator_first
+        self.mle_weight = mle_weight
+
+    @property
+    def real_batches_per_step(self) -> int:
+        """Real batches each data element must hold: one per discriminator step and one for the generator."""
+        return self.discriminator_steps + 1
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
+        return [self.d_loss_tracker, self.g_loss_tracker, self.mle_loss_tracker]
 
     def call(self, inputs, training=False):
         return self.discriminator(inputs, training=training)
@@ -104,41 +135,64 @@ class GumbelGAN(keras.Model):
         norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=[1, 2]) + 1e-12)
         return tf.reduce_mean(tf.square(norms - 1.0))
 
-    def train_step(self, real_batches):
-        # real_batches: (batch, discriminator_steps, time) int ids; the batch
-        # axis comes first so that tf.distribute splits it between replicas.
-        real_batches = tf.transpose(real_batches, [1, 0, 2])
-        batch_size = real_batches.shape[1]
-        temperature = 1.0 / self.inverse_temperature
+    def _scores(self, inputs):
+        """The discriminator's logits that the loss reads: (batch,) or, per representation, (batch, S)."""
+        if self.per_representation:
+            return self.discriminator.representation_logits(inputs, training=True)
+        return self.discriminator(inputs, training=True)
+
+    def _sample(self, batch_size, temperature, substream):
+        return self.generator.sample_relaxed(batch_size, temperature, seed=self._seed(substream),
+                                             hard=self.straight_through, pad_after_eos=self.pad_after_eos)[0]
+
+    def _discriminator_step(self, real_ids, temperature, k):
+        # Detached samples: the discriminator's update needs no gradient
+        # through the generator, so sampling is recorded on no tape.
+        fake = self._sample(real_ids.shape[0], temperature, k)
         d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
-        for k in range(self.discriminator_steps):
-            # Detached samples: the discriminator's update needs no gradient
-            # through the generator, so sampling is recorded on no tape.
-            fake, _ = self.generator.sample_relaxed(
-                batch_size, temperature, seed=self._seed(k), hard=self.straight_through
-            )
-            with tf.GradientTape() as tape:
-                real_logits = self.discriminator(real_batches[k], training=True)
-                fake_logits = self.discriminator(fake, training=True)
-                d_loss, _ = self.gan_loss(real_logits, fake_logits)
-                if self.gradient_penalty:
-                    d_loss += self.gradient_penalty * self._penalty(real_batches[k], fake, self._seed(100 + k))
-                scaled = global_mean(d_loss)
-            gradients = reduce_and_clip(tape.gradient(scaled, d_vars), self.grad_clip)
-            self.discriminator_optimizer.apply_gradients(zip(gradients, d_vars))
         with tf.GradientTape() as tape:
-            fake, _ = self.generator.sample_relaxed(
-                batch_size, temperature, seed=self._seed(self.discriminator_steps), hard=self.straight_through
-            )
-            real_logits = self.discriminator(real_batches[-1], training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            _, g_loss = self.gan_loss(real_logits, fake_logits)
+            d_loss, _ = self.gan_loss(self._scores(real_ids), self._scores(fake))
+            if self.gradient_penalty:
+                d_loss += self.gradient_penalty * self._penalty(real_ids, fake, self._seed(100 + k))
+            scaled = global_mean(d_loss)
+        gradients = reduce_and_clip(tape.gradient(scaled, d_vars), self.grad_clip)
+        self.discriminator_optimizer.apply_gradients(zip(gradients, d_vars))
+        return d_loss
+
+    def _generator_step(self, real_ids, temperature):
+        g_vars = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self._sample(real_ids.shape[0], temperature, self.discriminator_steps)
+            _, g_loss = self.gan_loss(self._scores(real_ids), self._scores(fake))
             scaled = global_mean(g_loss)
+            mle_loss = tf.constant(0.0)
+            if self.mle_weight:
+                nll_sum, count = token_nll(self.generator, real_ids, training=True, padding=not self.pad_after_eos)
+                # Per target over the global batch, so replicas' gradients sum to it.
+                mle_loss = nll_sum / tf.maximum(global_sum(count), 1.0)
+                scaled += self.mle_weight * mle_loss
         gradients = reduce_and_clip(tape.gradient(scaled, g_vars), self.grad_clip)
         self.generator_optimizer.apply_gradients(zip(gradients, g_vars))
+        self.mle_loss_tracker.update_state(global_sum(mle_loss))
+        return g_loss
+
+    def train_step(self, real_batches):
+        # real_batches: (batch, real_batches_per_step, time) int ids, one
+        # batch per discriminator step, then the generator's; the batch axis
+        # comes first so that tf.distribute splits it between replicas.
+        real_batches = tf.transpose(real_batches, [1, 0, 2])
+        temperature = 1.0 / self.inverse_temperature
+        if self.generator_first:
+            g_loss = self._generator_step(real_batches[-1], temperature)
+        for k in range(self.discriminator_steps):
+            d_loss = self._discriminator_step(real_batches[k], temperature, k)
+        if not self.generator_first:
+            g_loss = self._generator_step(real_batches[-1], temperature)
         self.step_counter.assign_add(1)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        return step_logs({"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
-                          "beta": tf.identity(self.inverse_temperature.value)})
+        logs = {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result(),
+                "beta": tf.identity(self.inverse_temperature.value)}
+        if self.mle_weight:
+            logs["mle_loss"] = self.mle_loss_tracker.result()
+        return step_logs(logs)

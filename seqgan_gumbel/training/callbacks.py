@@ -24,18 +24,20 @@ class TemperatureSchedule(keras.callbacks.Callback):
         num_steps: the run's number of adversarial steps N.
         beta_max: the final inverse temperature.
         schedule: a name from `seqgan_gumbel.schedules.SCHEDULES`.
+        horizon: the step at which beta reaches beta_max (0: the run's last step).
     """
 
-    def __init__(self, num_steps: int, beta_max: float, schedule: str):
+    def __init__(self, num_steps: int, beta_max: float, schedule: str, horizon: int = 0):
         super().__init__()
         self.num_steps = num_steps
         self.beta_max = beta_max
         self.schedule = schedule
+        self.horizon = horizon
 
     def on_train_batch_begin(self, batch, logs=None):
         step = int(self.model.step_counter.numpy())
         self.model.inverse_temperature.assign(
-            inverse_temperature(step, self.num_steps, self.beta_max, self.schedule)
+            inverse_temperature(step, self.num_steps, self.beta_max, self.schedule, self.horizon)
         )
 
 

@@ -9,30 +9,34 @@ from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
 from seqgan_gumbel.training.distribution import global_sum, reduce_and_clip, step_logs
 
 
-def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False):
+def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False, padding: bool = False):
     """Summed negative log-likelihood of real sentences and their token count.
 
     Args:
         generator: maps BOS-prefixed inputs to next-token logits.
-        ids: (batch, time) targets: tokens, EOS, then PAD (not scored).
+        ids: (batch, time) targets: tokens, EOS, then PAD.
         training: passed to the generator.
+        padding: also score the PAD targets after EOS (a generator whose
+            relaxed samples run to the maximum length must learn to emit
+            PAD there); NLL figures never do.
 
     Returns:
-        (nll_sum, token_count) scalars: nats over every token and EOS.
+        (nll_sum, target_count) scalars: nats over every token and EOS (and
+        PAD with `padding`).
     """
     inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
     logits = generator(inputs, training=training)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
-    mask = tf.cast(ids != PAD_ID, losses.dtype)
+    mask = tf.ones_like(losses) if padding else tf.cast(ids != PAD_ID, losses.dtype)
     return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
 
 
 class MLETrainer(keras.Model):
     """Wraps a generator for teacher-forced training with `fit` and NLL with `evaluate`.
 
-    The reported "nll" is the mean per-token negative log-likelihood in nats,
-    weighted by token count so that an epoch's figure is exact, not a mean of
-    batch means.
+    The reported "nll" is the mean per-token negative log-likelihood in nats
+    of the sentences' tokens and EOS (never PAD), weighted by token count so
+    that an epoch's figure is exact, not a mean of batch means.
 
     Args:
         generator: the generator to train (its weights are shared, not copied).
@@ -43,17 +47,23 @@ class MLETrainer(keras.Model):
         self.generator = generator
         self.nll_tracker = keras.metrics.Mean(name="nll")
         self.grad_clip = 0.0
+        self.padding_targets = False
 
-    def compile(self, optimizer=None, grad_clip: float = 0.0, **kwargs):
+    def compile(self, optimizer=None, grad_clip: float = 0.0, padding_targets: bool = False, **kwargs):
         """Configures training.
 
         Args:
             optimizer: updates the generator.
             grad_clip: global-norm gradient clip (0: none), applied to the
                 global gradient also when training on several replicas.
+            padding_targets: the training loss also scores the PAD targets
+                after EOS (a generator whose relaxed samples run to the
+                maximum length must learn to emit PAD there); the reported
+                "nll" never does.
         """
         super().compile(optimizer=optimizer, **kwargs)
         self.grad_clip = grad_clip
+        self.padding_targets = padding_targets
 
     @property
     def metrics(self):
@@ -64,14 +74,18 @@ class MLETrainer(keras.Model):
 
     def train_step(self, ids):
         with tf.GradientTape() as tape:
-            nll_sum, count = token_nll(self.generator, ids, training=True)
-            # Divided by the token count of the whole global batch, so the
+            inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
+            logits = self.generator(inputs, training=True)
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
+            real = tf.cast(ids != PAD_ID, losses.dtype)
+            trained = tf.ones_like(losses) if self.padding_targets else real
+            # Divided by the target count of the whole global batch, so the
             # replicas' gradients sum to the global mean's gradient.
-            global_count = global_sum(count)
-            loss = nll_sum / tf.maximum(global_count, 1.0)
+            loss = tf.reduce_sum(losses * trained) / tf.maximum(global_sum(tf.reduce_sum(trained)), 1.0)
         variables = self.generator.trainable_variables
         gradients = reduce_and_clip(tape.gradient(loss, variables), self.grad_clip)
         self.optimizer.apply_gradients(zip(gradients, variables))
+        nll_sum, count = tf.reduce_sum(losses * real), tf.reduce_sum(real)
         self.nll_tracker.update_state(nll_sum / tf.maximum(count, 1.0), sample_weight=count)
         return step_logs({"nll": self.nll_tracker.result()})
 

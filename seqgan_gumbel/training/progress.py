@@ -22,6 +22,19 @@ Records (one JSON object each) look like::
     {"phase": "gan", "step": 40, "time": 9.1, "d_loss": 1.2, "g_loss": 0.7,
      "beta": 4.1, "temperature": 0.244}
 
+The run adds (with `append_metrics`) "eval" records of whole-generator
+evaluations and "monitor" records of the collapse monitor
+(`seqgan_gumbel.training.monitor`; step 0 is the MLE start)::
+
+    {"phase": "eval", "step": 150, "generator": "gan", "bleu": {"2": 0.97, ...}, "nll_test": 1.59}
+    {"phase": "monitor", "step": 50, "generator": "gan", "temperature": 1.0, "samples": 200,
+     "mean_length": 9.42, "distinct": 0.995, "self_bleu": {"5": 0.287}}
+
+with --keep-best-gan a monitor record also has "bleu": {"5": ...},
+"frontier_gap" (null when refused, with "refused": the reason) and
+"best_so_far"; one whose measures fell below half the MLE start's has
+"collapse": ["mean_length", "distinct", "diversity"] (those that did).
+
 "phase" is the lower-cased phase name given to the callback; "time" is
 seconds since `start_time` (by default the callback's creation); non-finite
 values are written as null so that every line is strict JSON.

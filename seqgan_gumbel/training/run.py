@@ -20,6 +20,7 @@ from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import negative_log_likelihood
 from seqgan_gumbel.metrics.bleu import bleu, self_bleu
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
+from seqgan_gumbel.schedules import inverse_temperature
 from seqgan_gumbel.rundir import (
     CORPUS_STATS_FILE,
     DISCRIMINATOR_FILE,
@@ -52,6 +53,13 @@ from seqgan_gumbel.training.progress import (
 )
 from seqgan_gumbel.training.distribution import make_strategy
 from seqgan_gumbel.training.mle import MLETrainer
+from seqgan_gumbel.training.monitor import (
+    MONITOR_SCALARS,
+    CollapseMonitor,
+    SampleMonitor,
+    describe,
+    frontier_score,
+)
 from seqgan_gumbel.training.prepare import PreparedRun, prepare_run
 
 BLEU_ORDERS = (2, 3, 4, 5)
@@ -115,8 +123,10 @@ def xla_for_mle(config: Config, num_replicas: int = 1) -> bool:
 
 
 def _optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
-    # Clipping happens in the train steps, on the global gradient (see distribution.py).
-    return keras.optimizers.Adam(learning_rate)
+    # Clipping happens in the train steps, on the global gradient (see
+    # distribution.py). Epsilon 1e-8 as TensorFlow 1's Adam, which RelGAN used
+    # (Keras's default is 1e-7).
+    return keras.optimizers.Adam(learning_rate, epsilon=1e-8)
 
 
 def train(
@@ -218,7 +228,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         generator_optimizer = _optimizer(t.generator_learning_rate)
         discriminator_optimizer = _optimizer(t.discriminator_learning_rate)
         mle = MLETrainer(generator)
-        mle.compile(optimizer=mle_optimizer, grad_clip=t.grad_clip,
+        mle.compile(optimizer=mle_optimizer, grad_clip=t.grad_clip, padding_targets=not t.pad_after_eos,
                     jit_compile=xla_for_mle(config, strategy.num_replicas_in_sync))
         gan = GumbelGAN(generator, discriminator, seed=t.seed)
         gan.compile(
@@ -229,16 +239,23 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             straight_through=t.straight_through,
             gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0.0,
             grad_clip=t.grad_clip,
+            pad_after_eos=t.pad_after_eos,
+            per_representation=config.discriminator.type == "multi_representation"
+            and config.discriminator.loss_per_representation,
+            generator_first=t.generator_first,
+            mle_weight=t.mle_weight,
         )
         # Built up front so that a checkpoint can restore their slots.
         mle_optimizer.build(generator.trainable_variables)
         generator_optimizer.build(generator.trainable_variables)
         discriminator_optimizer.build(discriminator.trainable_variables)
         best_mle = BestWeights(generator) if t.pretrain_keep_best else None
+        best_gan = BestWeights(generator) if t.keep_best_gan else None
     manager = CheckpointManager(
         run.checkpoints, t.keep_checkpoints, generator=generator, discriminator=discriminator,
         mle_optimizer=mle_optimizer, generator_optimizer=generator_optimizer,
         discriminator_optimizer=discriminator_optimizer, **({"best_mle": best_mle} if best_mle else {}),
+        **({"best_gan": best_gan} if best_gan else {}),
     )
     state = TrainingState("pretrain", 0, 0)
     if prepared.resume:
@@ -261,6 +278,12 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         sentences = sample_sentences(num)
         tensorboard.log_text("gan/samples", sentences, int(gan.step_counter.numpy()))
         return sentences
+
+    references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
+    monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
+
+    def record_monitor(step: int, values: dict) -> None:
+        _record_monitor(run, tensorboard, step, values, started)
 
     steps_per_epoch = len(train_ids) // t.batch_size
     if state.phase == "pretrain":
@@ -299,8 +322,11 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             sample_ids(generator, t.num_eval_samples, seed=t.seed), t.batch_size, prepared.grammar_checker, train_ids,
         )
         mle_metrics.update(kept)
+        # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
+        mle_metrics["monitor"] = monitor.measure_start(generator, curve=t.keep_best_gan)
         run.write_json(MLE_METRICS_FILE, mle_metrics)
         _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
+        record_monitor(0, _start_record(mle_metrics["monitor"]))
         state = TrainingState("adversarial", state.mle_steps + max(remaining, 0), 0)
         manager.save(state)
     else:
@@ -310,11 +336,18 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
 
     gan.step_counter.assign(state.adversarial_steps)
     remaining = t.adversarial_steps - state.adversarial_steps
+    final_beta = inverse_temperature(t.adversarial_steps - 1, t.adversarial_steps, t.beta_max, t.schedule,
+                                     t.schedule_steps)
     log(
         f"adversarial training: {t.adversarial_steps} steps, {t.loss} loss, "
-        f"{t.discriminator_steps} discriminator steps each, beta 1 -> {t.beta_max} ({t.schedule})"
+        f"{t.discriminator_steps} discriminator steps each, beta 1 -> {final_beta:.4g} ({t.schedule}"
+        + (f", beta_max {t.beta_max} at step {t.schedule_steps})" if t.schedule_steps else ")")
         + (f", {state.adversarial_steps} already done" if state.adversarial_steps else "")
     )
+    monitor_start = _monitor_start(mle_metrics, monitor, run, tokenizer, t.keep_best_gan)
+    log(f"collapse monitor, MLE start ({monitor_start['samples']} samples): {describe(monitor_start, monitor_start)}")
+    if best_gan is not None and state.adversarial_steps == 0:
+        best_gan.offer(0, -frontier_score(monitor_start, monitor_start)[0])  # the MLE start, gap 0
     if remaining > 0:
         adversarial_step = lambda: int(gan.step_counter.numpy())  # noqa: E731
         checkpoint = PeriodicCheckpoint(
@@ -324,14 +357,17 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         gan_tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "gan", adversarial_step)
         callbacks = [
             StopOnNonFiniteLoss("adversarial", adversarial_step),
-            TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule),
+            TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule, t.schedule_steps),
             *_watchers(progress, run, "gan", t.adversarial_steps, adversarial_step, started, gan_tensorboard),
             SampleWriter(sample_and_log, run.samples, t.sample_every, echo=log if progress != "none" else None),
+            CollapseMonitor(monitor, generator, monitor_start, t.sample_every, record_monitor,
+                            echo=log if progress != "none" else None, warn=log, best=best_gan),
             checkpoint,
             GracefulInterrupt(checkpoint, resume_hint),
         ]
         gan.fit(
-            adversarial_batches(train_ids, t.batch_size, t.discriminator_steps, t.seed, skip=state.adversarial_steps),
+            adversarial_batches(train_ids, t.batch_size, gan.real_batches_per_step, t.seed,
+                                skip=state.adversarial_steps),
             steps_per_epoch=remaining,
             epochs=1,
             shuffle=False,
@@ -339,6 +375,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             verbose=0,
         )
         gan_tensorboard.close()
+    kept_step = _restore_best_gan(best_gan, monitor_start, t.adversarial_steps, log)
     run.save_model(generator, GENERATOR_FILE)
     run.save_model(discriminator, DISCRIMINATOR_FILE)
     train_seconds = time.perf_counter() - started
@@ -355,6 +392,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         pretrain_seconds=round(pretrain_seconds, 1),
         train_seconds=round(train_seconds, 1),
         version=__version__,
+        **({"keep_best_gan": kept_step} if kept_step else {}),
     )
     samples = decode_all(tokenizer, final_ids)
     run.write_lines("samples/final.txt", samples)
@@ -362,6 +400,58 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
     tensorboard.close()
     return RunResult(run.path, metrics, samples)
+
+
+def _record_monitor(run: RunDirectory, tensorboard: TensorBoardLogger, step: int, values: dict,
+                    started: float) -> None:
+    """A "monitor" record (see training/monitor.py) in metrics.jsonl, and its numbers in TensorBoard."""
+    append_metrics(run.file(METRICS_LOG_FILE), {"phase": "monitor", "step": step,
+                                                "time": time.perf_counter() - started, **values})
+    tensorboard.log_scalars("monitor", {k: v for k, v in values.items() if k in MONITOR_SCALARS}, step)
+
+
+def _start_record(start: dict) -> dict:
+    """The step-0 "monitor" record of the MLE start (its frontier gap is 0 by construction)."""
+    record = {"generator": "mle", **{k: v for k, v in start.items() if k not in ("curve", "num_references")}}
+    if "curve" in start:
+        record["frontier_gap"] = frontier_score(start, start)[0]
+    return record
+
+
+def _monitor_references(prepared: PreparedRun, log: Callable[[str], None]) -> tuple[list, str]:
+    """--keep-best-gan's BLEU references: the validation sentences, else the test ones, else the training ones."""
+    for name, ids in (("validation", prepared.validation_ids), ("test", prepared.test_ids)):
+        if ids is not None:
+            break
+    else:
+        name, ids = "train", prepared.train_ids
+        log("--keep-best-gan: no validation or test corpus: the frontier gap is measured against the "
+            "training sentences (a step may win by copying them; give --validation FILE)")
+    return [prepared.tokenizer.ids_to_tokens(row) for row in ids], name
+
+
+def _monitor_start(mle_metrics: dict, monitor: SampleMonitor, run: RunDirectory, tokenizer: Tokenizer,
+                   curve: bool) -> dict:
+    """The MLE start's monitor values, as metrics_mle.json stored them (measured there for older runs)."""
+    start = mle_metrics.get("monitor")
+    if start is None or (curve and "curve" not in start):
+        # A run directory from before the monitor existed: its generator_mle.keras is the start.
+        start = monitor.measure_start(run.load_generator(MLE_GENERATOR_FILE, tokenizer), curve=curve)
+        mle_metrics["monitor"] = start
+        run.write_json(MLE_METRICS_FILE, mle_metrics)
+    return start
+
+
+def _restore_best_gan(best_gan: BestWeights | None, start: dict, steps: int, log: Callable[[str], None]) -> dict:
+    """--keep-best-gan: puts the best monitored step's weights back; what metrics.json says of it."""
+    if best_gan is None or not best_gan.found:
+        return {}
+    best_gan.restore()
+    kept = {"step": int(best_gan.epoch.numpy()), "frontier_gap": 0.0 - float(best_gan.best.numpy()),
+            "references": start.get("references"), "samples": start.get("samples")}
+    log(f"--keep-best-gan: keeping adversarial step {kept['step']} of {steps} (0: the MLE start), frontier gap "
+        f"{kept['frontier_gap']:+.4f} BLEU-5 against the {kept['references']} sentences")
+    return kept
 
 
 def _load_pretrained(generator, tokenizer: Tokenizer, path: str) -> None:

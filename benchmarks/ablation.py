@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Adversarial-phase variants against their own MLE start, over several seeds.
+
+    python benchmarks/ablation.py --preset quick-gsgan --seeds 1 2 3 4 5 \\
+        --variant shipped --variant st training.straight_through=true
+
+For each seed the preset's MLE phase runs once (the first variant's run); every
+variant's adversarial phase then starts from that same generator_mle.keras
+(`--pretrained`), so variants differ only in what they name. Each generator,
+the MLE start and every variant's GAN, is swept over sampling temperatures
+(same seed at every temperature) and scored as ../shared/REFERENCE.md says:
+BLEU-5 against every test sentence, Self-BLEU-5 leave-one-out, plus the mean
+sample length, the fraction of distinct samples and, for quick-gsgan, grammar
+validity. Each GAN point is compared with its MLE curve at the same
+Self-BLEU-5 (benchmarks/frontier_gap.py). A variant whose settings change
+MLE pretraining (e.g. data.*) gets its own MLE phase: mark it with a leading
+"+", e.g. `--variant +padded training.after_eos=relaxed`.
+
+The printed table is the result; the JSON record (settings, every point, the
+machine) goes to benchmarks/results/ablations/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from seqgan_gumbel.quiet_tf import import_tensorflow  # noqa: E402
+
+tf = import_tensorflow()
+
+import seqgan_gumbel  # noqa: E402
+from seqgan_gumbel.config import load_preset  # noqa: E402
+from seqgan_gumbel.corpus import read_lines  # noqa: E402
+from seqgan_gumbel.metrics.bleu import BleuScorer  # noqa: E402
+from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
+from seqgan_gumbel.sweep import sweep_run  # noqa: E402
+from seqgan_gumbel.training.run import train  # noqa: E402
+
+from frontier_gap import gaps as frontier_gaps  # noqa: E402
+from run_preset import add_validation, prepare_data  # noqa: E402
+
+
+def _parse_variant(words: list[str]) -> tuple[str, bool, dict]:
+    name, own_mle = words[0], words[0].startswith("+")
+    settings = {}
+    for item in words[1:]:
+        key, _, value = item.partition("=")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value  # a bare string, e.g. training.loss=rsgan
+    return name.lstrip("+"), own_mle, settings
+
+
+def _grammar_validity(run_dir: Path, model: str, grammar: str, num: int, seed: int, temperature: float):
+    from seqgan_gumbel.generation import sample_ids
+    from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+
+    run = RunDirectory(run_dir)
+    tokenizer = run.load_tokenizer()
+    ids = sample_ids(run.load_generator(model, tokenizer), num, temperature=temperature, seed=seed)
+    return GrammarChecker(load_grammar(grammar)).validity([tokenizer.ids_to_tokens(row) for row in ids])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--variant", nargs="+", action="append", required=True, metavar="NAME [KEY=VALUE ...]",
+                        help="a variant: a name and settings (dotted keys, JSON values); '+NAME': own MLE phase")
+    parser.add_argument("--temperatures", type=float, nargs="+", default=[0.8, 0.9, 1.0, 1.1])
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--keep-best-mle", action="store_true")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--work", type=Path, default=ROOT / "runs" / "ablation")
+    parser.add_argument("--name", default="", help="the record's file name (default: preset and variants)")
+    parser.add_argument("--mle-from", type=Path, default=None,
+                        help="a folder holding seed<N>/run/generator_mle.keras from an earlier ablation: reuse them")
+    args = parser.parse_args(argv)
+    variants = [_parse_variant(words) for words in args.variant]
+    name = args.name or f"{args.preset}-" + "-".join(v[0] for v in variants)
+    gsgan = args.preset.removeprefix("quick-") == "gsgan"
+    grammar = str(ROOT / "data" / "arithmetic.pcfg") if gsgan else ""
+    record = {"preset": args.preset, "seeds": args.seeds, "temperatures": args.temperatures,
+              "samples": args.samples, "keep_best_mle": args.keep_best_mle,
+              "variants": {v[0]: v[2] for v in variants}, "runs": {}}
+    started = time.perf_counter()
+    for seed in args.seeds:
+        work = args.work / args.preset / f"seed{seed}"
+        base = load_preset(args.preset)
+        base.data.corpus, base.data.test, weights, base.data.vocabulary = prepare_data(args.preset, args.shared, work)
+        if args.keep_best_mle:
+            add_validation(base, weights, work)
+        base.data.grammar = grammar
+        base.training.seed = seed
+        shared_mle = (args.mle_from / f"seed{seed}" / "run" / MLE_GENERATOR_FILE) if args.mle_from else None
+        references = [s for s in read_lines(base.data.test)]
+        scorer = None
+        seed_record = {}
+        for index, (variant, own_mle, settings) in enumerate(variants):
+            config = load_preset(args.preset)
+            config.data = base.data
+            config.training.seed = seed
+            config.training.pretrain_keep_best = base.training.pretrain_keep_best
+            for key, value in settings.items():
+                config.set(key, value, source=f"variant {variant}")
+            config.validate()
+            run_dir = work / ("run" if index == 0 else variant)
+            if shared_mle is not None and not own_mle:
+                config.training.pretrained_generator = str(shared_mle)
+            elif index > 0 and not own_mle:
+                config.training.pretrained_generator = str(work / "run" / MLE_GENERATOR_FILE)
+            t0 = time.perf_counter()
+            train(config, run_dir, overwrite=run_dir.exists(), progress="none", log=lambda m: None)
+            seconds = time.perf_counter() - t0
+            run = RunDirectory(run_dir)
+            tokenizer = run.load_tokenizer()
+            if scorer is None:
+                scorer = BleuScorer([tokenizer.tokenize(s) for s in references], max_n=5)
+            models = [GENERATOR_FILE] if (index > 0 and not own_mle) else [MLE_GENERATOR_FILE, GENERATOR_FILE]
+            for model in models:
+                curve = sweep_run(run_dir, model, None, args.temperatures, args.samples, (2, 3, 4, 5), seed,
+                                  scorer=scorer, tokenizer=tokenizer)
+                entry = curve.to_dict()
+                if grammar:
+                    entry["grammar_validity"] = {repr(t): _grammar_validity(run_dir, model, grammar, args.samples,
+                                                                             seed, t) for t in args.temperatures}
+                key = ("mle" if index == 0 else f"mle:{variant}") if model == MLE_GENERATOR_FILE else variant
+                seed_record[key] = entry
+            seed_record[variant]["adversarial_seconds"] = round(seconds, 1)
+        for variant, own_mle, _ in variants:
+            mle_key = f"mle:{variant}" if own_mle and variant != variants[0][0] else "mle"
+            seed_record[variant]["gaps"] = frontier_gaps(seed_record[variant], seed_record[mle_key])
+        record["runs"][str(seed)] = seed_record
+        _print_seed(seed, seed_record, variants, grammar)
+    _print_summary(record, variants)
+    record.update(
+        total_seconds=round(time.perf_counter() - started, 1),
+        versions={"seqgan_gumbel": seqgan_gumbel.__version__, "tensorflow": tf.__version__,
+                  "python": platform.python_version()},
+        machine=f"{platform.machine()}, {os.cpu_count()} CPUs",
+        date=time.strftime("%Y-%m-%d"),
+    )
+    out = ROOT / "benchmarks" / "results" / "ablations" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({record['total_seconds']:.0f} s)")
+    return 0
+
+
+def _row(label: str, entry: dict, t: str, grammar: str) -> str:
+    text = (f"  {label:<22} T={float(t):<4g} BLEU-5 {entry['bleu'][t]['5']:.3f}  Self-BLEU-5 "
+            f"{entry['self_bleu'][t]['5']:.3f}  length {entry['mean_length'][t]:5.2f}  "
+            f"distinct {entry['distinct'][t]:.3f}")
+    if grammar:
+        text += f"  valid {entry['grammar_validity'][t]:.3f}"
+    return text
+
+
+def _print_seed(seed: int, seed_record: dict, variants, grammar: str) -> None:
+    print(f"seed {seed}:")
+    for key, entry in seed_record.items():
+        for t in entry["bleu"]:
+            line = _row(key, entry, t, grammar)
+            gap = next((g for g in entry.get("gaps", []) if repr(float(g["temperature"])) == t), None)
+            if gap is not None:
+                line += "  gap " + ("outside MLE range" if gap["mle_bleu"] is None
+                                    else f"{gap['bleu'] - gap['mle_bleu']:+.4f}")
+            print(line)
+    sys.stdout.flush()
+
+
+def _print_summary(record: dict, variants) -> None:
+    print("summary (T=1.0; gap = BLEU-5 minus the MLE curve's at equal Self-BLEU-5, mean [min, max] over seeds):")
+    for variant, _, _ in variants:
+        gaps, lengths, mle_lengths, distinct = [], [], [], []
+        for seed_record in record["runs"].values():
+            entry = seed_record[variant]
+            row = next((g for g in entry["gaps"] if float(g["temperature"]) == 1.0), None)
+            gaps.append(None if row is None or row["mle_bleu"] is None else row["bleu"] - row["mle_bleu"])
+            lengths.append(entry["mean_length"]["1.0"])
+            mle_lengths.append(seed_record["mle"]["mean_length"]["1.0"])
+            distinct.append(entry["distinct"]["1.0"])
+        known = [g for g in gaps if g is not None]
+        gap_text = (f"{statistics.mean(known):+.4f} [{min(known):+.4f}, {max(known):+.4f}]" if known else "-")
+        print(f"  {variant:<22} gap {gap_text} ({len(gaps) - len(known)} outside)  length "
+              f"{statistics.mean(lengths):.2f} (MLE {statistics.mean(mle_lengths):.2f})  "
+              f"distinct {statistics.mean(distinct):.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

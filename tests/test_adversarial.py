@@ -1,0 +1,195 @@
+"""What the adversarial phase optimises: the relaxed samples the discriminator
+sees, the loss it reads, the order and data of the steps (issue 13's fixes)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqgan_gumbel.losses import rsgan_loss
+from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
+from seqgan_gumbel.models.layers import Highway
+from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
+from seqgan_gumbel.models.relational import RelationalMemoryGenerator
+from seqgan_gumbel.models.transformer import TransformerGenerator
+from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID
+from seqgan_gumbel.training.adversarial import GumbelGAN
+from seqgan_gumbel.training.mle import MLETrainer
+
+VOCAB, LENGTH = 12, 10
+GENERATORS = {
+    "lstm": (LSTMGenerator, dict(hidden_dim=16)),
+    "rmc": (RelationalMemoryGenerator, dict(mem_slots=1, num_heads=2, head_size=8)),
+    "transformer": (TransformerGenerator, dict(embedding_dim=16, num_layers=1, num_heads=2, feedforward_dim=32,
+                                               dropout=0.0)),
+}
+
+
+def _generator(name, eos_bias=0.0, **kwargs):
+    """A generator whose EOS logit is raised by `eos_bias`, so that sentences end early."""
+    keras.utils.set_random_seed(0)
+    cls, defaults = GENERATORS[name]
+    generator = cls(vocab_size=VOCAB, sequence_length=LENGTH, **{**defaults, **kwargs})
+    generator.generate(2)  # builds every layer
+    bias = generator.output_projection.bias
+    bias.assign(bias + tf.one_hot(EOS_ID, VOCAB) * eos_bias)
+    return generator
+
+
+def _nonzero(gradient) -> bool:
+    return gradient is not None and bool(np.any(tf.convert_to_tensor(gradient).numpy()))
+
+
+def _after_eos(ids):
+    """(batch, time) bool: positions after each sentence's first EOS."""
+    return tf.math.cumsum(tf.cast(ids == EOS_ID, tf.int32), axis=1, exclusive=True) > 0
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_after_eos_relaxed_samples_pass_gradient_or_are_exact_pad(name):
+    generator = _generator(name, eos_bias=3.0)
+    seed = tf.constant([5, 6])
+    weights = tf.random.stateless_normal((LENGTH, VOCAB), seed=(1, 1))
+    gradients = {}
+    for pad_after_eos in (True, False):
+        with tf.GradientTape() as tape:
+            y, ids = generator.sample_relaxed(16, 1.0, seed=seed, pad_after_eos=pad_after_eos)
+            after = _after_eos(ids)
+            # A discriminator-like score of the positions after EOS only.
+            score = tf.reduce_sum(tf.where(after[..., None], y * weights, 0.0))
+        gradients[pad_after_eos] = tape.gradient(score, generator.trainable_variables)
+        assert 0.2 < float(tf.reduce_mean(tf.cast(after, tf.float32))) < 0.95  # enough ended early to matter
+        if pad_after_eos:
+            # Exactly what the real data holds there: PAD one-hots.
+            pad = tf.one_hot(PAD_ID, VOCAB)
+            np.testing.assert_array_equal(tf.boolean_mask(y, after).numpy(),
+                                          np.broadcast_to(pad.numpy(), (int(tf.reduce_sum(tf.cast(after, tf.int32))),
+                                                                        VOCAB)))
+        else:
+            # Relaxed vectors there, like every other position.
+            assert float(tf.reduce_max(tf.boolean_mask(y, after)[:, PAD_ID])) < 1.0
+        # The ids follow the PAD-after-EOS rule either way.
+        assert np.all(tf.boolean_mask(ids, after).numpy() == PAD_ID)
+    assert not any(_nonzero(g) for g in gradients[True])
+    assert any(_nonzero(g) for g in gradients[False])
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_soft_feedback_samples_exactly_what_hard_feedback_samples(name):
+    """The generator trained with soft feedback is the one sampled: same forward
+    pass as hard feedback, with extra gradient through the recurrence."""
+    seed = tf.constant([2, 3])
+    outputs, gradients = {}, {}
+    for soft in (False, True):
+        generator = _generator(name, soft_feedback=soft)
+        with tf.GradientTape() as tape:
+            y, ids = generator.sample_relaxed(8, 0.7, seed=seed)
+            score = tf.reduce_sum(y[:, -3:] * tf.random.stateless_normal((VOCAB,), seed=(4, 4)))
+        outputs[soft] = (y.numpy(), ids.numpy())
+        gradients[soft] = tape.gradient(score, generator.embedding.embeddings)
+    np.testing.assert_array_equal(outputs[True][1], outputs[False][1])
+    np.testing.assert_allclose(outputs[True][0], outputs[False][0], atol=1e-6)
+    # The gradient flows through y @ E into the embedding on the soft path only.
+    assert not np.allclose(tf.convert_to_tensor(gradients[True]).numpy(),
+                           tf.convert_to_tensor(gradients[False]).numpy())
+
+
+def _representation_gan(per_representation: bool):
+    keras.utils.set_random_seed(3)
+    generator = LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16)
+    discriminator = MultiRepresentationDiscriminator(VOCAB, LENGTH, embedding_dim=2, num_representations=4,
+                                                     num_filters=6, hidden_dim=5, dropout=0.0)
+    # Logits far from 0, where softplus is far from linear and the two losses differ.
+    discriminator.logit.kernel.assign(discriminator.logit.kernel * 40.0)
+    gan = GumbelGAN(generator, discriminator, seed=7)
+    # Learning rates 0: the logged losses are those of the initial networks.
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0), loss="rsgan", discriminator_steps=1,
+                per_representation=per_representation)
+    return gan
+
+
+def _real_batches(batches: int, batch: int = 6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(4, VOCAB, size=(batch, batches, LENGTH)).astype(np.int32)
+    ids[:, :, 6] = EOS_ID
+    ids[:, :, 7:] = PAD_ID
+    return tf.constant(ids)
+
+
+def test_per_representation_loss_is_the_mean_of_each_representations_rsgan_loss():
+    gan = _representation_gan(per_representation=True)
+    real = _real_batches(gan.real_batches_per_step)
+    fake = gan._sample(6, 1.0, 0)  # what the first discriminator step samples at step 0
+    real_logits = gan.discriminator.representation_logits(real[:, 0]).numpy()
+    fake_logits = gan.discriminator.representation_logits(fake).numpy()
+    assert real_logits.shape == (6, 4)
+    # By hand: RSGAN's discriminator loss on each representation s, then the mean over s.
+    per_representation = [np.mean(np.log1p(np.exp(-(real_logits[:, s] - fake_logits[:, s])))) for s in range(4)]
+    logs = gan.train_step(real)
+    assert float(logs["d_loss"]) == pytest.approx(np.mean(per_representation), rel=1e-5)
+    # ... which is not the loss of the mean logit (what per_representation=False trains).
+    mean_logit_loss = float(rsgan_loss(real_logits.mean(1), fake_logits.mean(1))[0])
+    assert abs(mean_logit_loss - np.mean(per_representation)) > 0.02
+    single = _representation_gan(per_representation=False)
+    assert float(single.train_step(real)["d_loss"]) == pytest.approx(mean_logit_loss, rel=1e-5)
+
+
+@pytest.mark.parametrize("generator_first", [False, True])
+def test_step_order_and_a_fresh_real_batch_for_every_step(generator_first):
+    keras.utils.set_random_seed(0)
+    gan = GumbelGAN(LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16),
+                    CNNDiscriminator(VOCAB, LENGTH, embedding_dim=8, num_filters=8), seed=1)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), discriminator_steps=2,
+                generator_first=generator_first)
+    assert gan.real_batches_per_step == 3
+    calls = []
+    d_step, g_step = gan._discriminator_step, gan._generator_step
+    gan._discriminator_step = lambda real, t, k: calls.append(("D", real)) or d_step(real, t, k)
+    gan._generator_step = lambda real, t: calls.append(("G", real)) or g_step(real, t)
+    real = _real_batches(3)
+    gan.train_step(real)
+    assert [name for name, _ in calls] == (["G", "D", "D"] if generator_first else ["D", "D", "G"])
+    # Each step reads its own real batch; the generator's is the last one.
+    used = {name + str(i): batch.numpy() for i, (name, batch) in enumerate(calls)}
+    g_batch = next(b for n, b in used.items() if n.startswith("G"))
+    np.testing.assert_array_equal(g_batch, real[:, 2].numpy())
+    d_batches = [b for n, b in used.items() if n.startswith("D")]
+    np.testing.assert_array_equal(d_batches[0], real[:, 0].numpy())
+    np.testing.assert_array_equal(d_batches[1], real[:, 1].numpy())
+
+
+def test_mle_padding_targets_train_pad_after_eos_but_nll_counts_tokens_only():
+    keras.utils.set_random_seed(0)
+    ids = _real_batches(1, batch=32)[:, 0]
+    results = {}
+    for padding in (False, True):
+        keras.utils.set_random_seed(0)
+        generator = LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16)
+        trainer = MLETrainer(generator)
+        trainer.compile(optimizer=keras.optimizers.Adam(1e-2), padding_targets=padding)
+        first = trainer.train_step(ids)
+        for _ in range(60):
+            trainer.train_step(ids)
+        # P(PAD) right after EOS, teacher-forced.
+        inputs = tf.concat([tf.fill((32, 1), 1), ids[:, :-1]], axis=1)
+        probs = tf.nn.softmax(generator(inputs))
+        results[padding] = (float(first["nll"]), float(tf.reduce_mean(probs[:, 7, PAD_ID])))
+    # The reported NLL is that of tokens and EOS in both (same initial weights, same figure).
+    assert results[True][0] == pytest.approx(results[False][0], rel=1e-6)
+    # Only the padding targets teach the generator to emit PAD after EOS.
+    assert results[True][1] > 0.6 and results[False][1] < 0.3, results
+
+
+def test_relgan_highway_has_no_biases_and_an_even_gate():
+    layer = Highway(transform_bias=0.0, use_bias=False)
+    layer.build((None, 6))
+    assert [w.name for w in layer.trainable_weights] == ["kernel", "kernel"]
+    # Zero input: the gate is sigmoid(0) = 1/2 and the transform relu(0) = 0.
+    np.testing.assert_allclose(layer(tf.zeros((2, 6))).numpy(), 0.0)
+    x = tf.random.stateless_normal((3, 6), seed=(1, 2))
+    gate = tf.sigmoid(x @ layer.gate.kernel)
+    expected = gate * tf.nn.relu(x @ layer.transform.kernel) + (1 - gate) * x
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    discriminator = MultiRepresentationDiscriminator(VOCAB, LENGTH, embedding_dim=2, num_representations=4,
+                                                     num_filters=6, hidden_dim=5)
+    assert not discriminator.highway.use_bias and discriminator.highway.transform_bias == 0.0
