@@ -12,7 +12,9 @@ the MLE start and every variant's GAN, is swept over sampling temperatures
 BLEU-5 against every test sentence, Self-BLEU-5 leave-one-out, plus the mean
 sample length, the fraction of distinct samples and, for quick-gsgan, grammar
 validity. Each GAN point is compared with its MLE curve at the same
-Self-BLEU-5 (benchmarks/frontier_gap.py). A variant whose settings change
+Self-BLEU-5 (benchmarks/frontier_gap.py). `--preset default` is the
+settings of `seqgan-gumbel train` with no preset on the embedded corpus
+(data/simple_english, with its grammar's validity), what `make demo` runs. A variant whose settings change
 MLE pretraining (e.g. data.*) gets its own MLE phase: mark it with a leading
 "+", e.g. `--variant +padded training.after_eos=relaxed`.
 
@@ -64,6 +66,12 @@ def _parse_variant(words: list[str]) -> tuple[str, bool, dict]:
     return name.lstrip("+"), own_mle, settings
 
 
+def _load(preset: str):
+    from seqgan_gumbel.config import Config
+
+    return Config() if preset == "default" else load_preset(preset)
+
+
 def _grammar_validity(run_dir: Path, model: str, grammar: str, num: int, seed: int, temperature: float):
     from seqgan_gumbel.generation import sample_ids
     from seqgan_gumbel.grammar import GrammarChecker, load_grammar
@@ -91,16 +99,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     variants = [_parse_variant(words) for words in args.variant]
     name = args.name or f"{args.preset}-" + "-".join(v[0] for v in variants)
-    gsgan = args.preset.removeprefix("quick-") == "gsgan"
-    grammar = str(ROOT / "data" / "arithmetic.pcfg") if gsgan else ""
+    grammars = {"quick-gsgan": "arithmetic.pcfg", "gsgan": "arithmetic.pcfg", "default": "simple_english.pcfg"}
+    grammar = str(ROOT / "data" / grammars[args.preset]) if args.preset in grammars else ""
     record = {"preset": args.preset, "seeds": args.seeds, "temperatures": args.temperatures,
               "samples": args.samples, "keep_best_mle": args.keep_best_mle,
               "variants": {v[0]: v[2] for v in variants}, "runs": {}}
     started = time.perf_counter()
     for seed in args.seeds:
         work = args.work / args.preset / f"seed{seed}"
-        base = load_preset(args.preset)
-        base.data.corpus, base.data.test, weights, base.data.vocabulary = prepare_data(args.preset, args.shared, work)
+        base = _load(args.preset)
+        if args.preset == "default":
+            base.data.corpus, base.data.test, weights = (str(ROOT / "data" / "simple_english" / "train.txt"),
+                                                         str(ROOT / "data" / "simple_english" / "test.txt"), None)
+        else:
+            base.data.corpus, base.data.test, weights, base.data.vocabulary = prepare_data(args.preset, args.shared,
+                                                                                            work)
         if args.keep_best_mle:
             add_validation(base, weights, work)
         base.data.grammar = grammar
@@ -110,7 +123,7 @@ def main(argv=None) -> int:
         scorer = None
         seed_record = {}
         for index, (variant, own_mle, settings) in enumerate(variants):
-            config = load_preset(args.preset)
+            config = _load(args.preset)
             config.data = base.data
             config.training.seed = seed
             config.training.pretrain_keep_best = base.training.pretrain_keep_best
