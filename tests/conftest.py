@@ -43,6 +43,20 @@ def shared_dataset(*parts: str) -> Path:
     return path
 
 
+def tiny_generators() -> dict:
+    """Every generator class with tiny settings: name -> (class, keyword arguments)."""
+    from seqgan_gumbel.models import LSTMGenerator
+    from seqgan_gumbel.models.relational import RelationalMemoryGenerator
+    from seqgan_gumbel.models.transformer import TransformerGenerator
+
+    return {
+        "lstm": (LSTMGenerator, dict(hidden_dim=16)),
+        "rmc": (RelationalMemoryGenerator, dict(mem_slots=2, num_heads=2, head_size=8)),
+        "transformer": (TransformerGenerator, dict(embedding_dim=16, num_layers=1, num_heads=2, feedforward_dim=32,
+                                                   dropout=0.0)),
+    }
+
+
 def tiny_config(corpus, test=None, adversarial_steps=4, discriminator_steps=2, every=2, num_eval_samples=50):
     """A run config with tiny models and few steps, for fast end-to-end tests."""
     from seqgan_gumbel.config import Config

@@ -10,19 +10,14 @@ from seqgan_gumbel.losses import rsgan_loss
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.models.layers import Highway
 from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
-from seqgan_gumbel.models.relational import RelationalMemoryGenerator
-from seqgan_gumbel.models.transformer import TransformerGenerator
 from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.mle import MLETrainer
 
+from conftest import tiny_generators
+
 VOCAB, LENGTH = 12, 10
-GENERATORS = {
-    "lstm": (LSTMGenerator, dict(hidden_dim=16)),
-    "rmc": (RelationalMemoryGenerator, dict(mem_slots=1, num_heads=2, head_size=8)),
-    "transformer": (TransformerGenerator, dict(embedding_dim=16, num_layers=1, num_heads=2, feedforward_dim=32,
-                                               dropout=0.0)),
-}
+GENERATORS = tiny_generators()
 
 
 def _generator(name, eos_bias=0.0, **kwargs):

@@ -12,21 +12,14 @@ import tensorflow as tf
 
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
-from seqgan_gumbel.models.relational import RelationalMemoryGenerator
-from seqgan_gumbel.models.transformer import TransformerGenerator
 from seqgan_gumbel.rundir import GENERATOR_FILE, RunDirectory
 from seqgan_gumbel.training.run import train
 
-from conftest import tiny_config
+from conftest import tiny_config, tiny_generators
 
 VOCAB, LENGTH = 40, 8
 
-GENERATORS = {
-    "lstm": (LSTMGenerator, dict(hidden_dim=16)),
-    "rmc": (RelationalMemoryGenerator, dict(mem_slots=2, num_heads=2, head_size=8)),
-    "transformer": (TransformerGenerator, dict(embedding_dim=16, num_layers=1, num_heads=2, feedforward_dim=32,
-                                               dropout=0.0)),
-}
+GENERATORS = tiny_generators()
 DISCRIMINATORS = {
     "cnn": (CNNDiscriminator, dict(embedding_dim=8, num_filters=8)),
     "multi_representation": (MultiRepresentationDiscriminator,

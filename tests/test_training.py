@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -111,6 +112,26 @@ def test_checkpoints_keep_the_newest_and_restore_everything(tmp_path, encoded):
     assert int(g_opt2.iterations.numpy()) == 5
     for a, b in zip(d_opt.variables, d_opt2.variables):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_kill_while_pruning_leaves_no_half_deleted_checkpoint(tmp_path, monkeypatch):
+    """Pruning renames a checkpoint away before deleting it: a kill mid-deletion
+    must not leave a folder with the checkpoint's name and half its files."""
+    import seqgan_gumbel.training.checkpoints as checkpoints
+
+    manager = CheckpointManager(tmp_path, keep=1, step=tf.Variable(1))
+    manager.save(TrainingState("pretrain", 10, 0))
+
+    def killed_midway(path, ignore_errors=False):
+        (Path(path) / "state.json").unlink()  # the first file goes, then the process dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoints.shutil, "rmtree", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        manager.save(TrainingState("adversarial", 10, 0))
+    visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert visible == ["adversarial-00000000"]
+    assert manager.latest()[1] == TrainingState("adversarial", 10, 0)
 
 
 def test_an_incomplete_checkpoint_folder_is_ignored(tmp_path):

@@ -100,7 +100,12 @@ class CheckpointManager:
             key=lambda item: item[1].order,
         )
         for folder, _ in complete[: -self.keep]:
-            shutil.rmtree(folder, ignore_errors=True)
+            # Renamed out of the way first (atomic), so that a kill during the
+            # deletion leaves a stale temporary folder, never a half-deleted
+            # checkpoint under its real name.
+            doomed = folder.with_name(f".{folder.name}.tmp-deleting")
+            os.rename(folder, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
         for stale in self.directory.glob(".*.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
 

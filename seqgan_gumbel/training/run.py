@@ -514,7 +514,8 @@ def evaluate_generator(
 
     Returns:
         {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "nll_train": ..., "num_samples": ...,
-        "num_references": ..., "grammar_validity": ...}; the last two only when computable.
+        "num_references": ..., "mean_length": ..., "grammar_validity": ...}; NLL and
+        validity only when computable.
     """
     hypotheses = [tokenizer.ids_to_tokens(row) for row in sampled_ids]
     references = [tokenizer.tokenize(s) for s in reference_sentences]
@@ -528,6 +529,8 @@ def evaluate_generator(
         "self_bleu_signature": diversity.signature,
         "num_samples": result.num_samples,
         "num_references": result.num_references,
+        # Beside BLEU and Self-BLEU always: shorter sentences move both.
+        "mean_length": float(np.mean([len(h) for h in hypotheses])),
     }
     if test_ids is not None:
         metrics["nll_test"] = negative_log_likelihood(generator, test_ids, batch_size)
@@ -543,6 +546,8 @@ def format_scores(metrics: dict) -> str:
     text = "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items())
     if "self_bleu" in metrics:
         text += f"  Self-BLEU-5: {metrics['self_bleu']['5']:.3f}"
+    if "mean_length" in metrics:
+        text += f"  length: {metrics['mean_length']:.2f}"
     if "nll_test" in metrics:
         text += f"  NLL_test: {metrics['nll_test']:.3f}"
     if "nll_train" in metrics:
