@@ -188,3 +188,24 @@ def test_relgan_highway_has_no_biases_and_an_even_gate():
     discriminator = MultiRepresentationDiscriminator(VOCAB, LENGTH, embedding_dim=2, num_representations=4,
                                                      num_filters=6, hidden_dim=5)
     assert not discriminator.highway.use_bias and discriminator.highway.transform_bias == 0.0
+
+
+def test_mle_weight_adds_the_generators_nll_of_its_real_batch():
+    from seqgan_gumbel.training.mle import token_nll
+
+    real = _real_batches(2, batch=8)
+    results = {}
+    for weight in (0.0, 1.0):
+        keras.utils.set_random_seed(0)
+        gan = GumbelGAN(LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16),
+                        CNNDiscriminator(VOCAB, LENGTH, embedding_dim=8, num_filters=8), seed=1)
+        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.0), discriminator_steps=1, mle_weight=weight)
+        nll_sum, count = token_nll(gan.generator, real[:, 1])  # the generator step's batch, before the update
+        logs = gan.train_step(real)
+        results[weight] = [w.numpy() for w in gan.generator.trainable_weights]
+        if weight:
+            assert float(logs["mle_loss"]) == pytest.approx(float(nll_sum / count), rel=1e-5)
+        else:
+            assert "mle_loss" not in logs
+    # The NLL term changes the generator's update.
+    assert any(not np.allclose(a, b) for a, b in zip(results[0.0], results[1.0]))
