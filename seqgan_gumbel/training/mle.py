@@ -9,6 +9,14 @@ from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
 from seqgan_gumbel.training.distribution import global_sum, reduce_and_clip, step_logs
 
 
+def _token_losses(generator: keras.Model, ids: tf.Tensor, training: bool = False):
+    """Per-position cross-entropy of teacher-forced targets, and the mask of real targets (tokens and EOS)."""
+    inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
+    logits = generator(inputs, training=training)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
+    return losses, tf.cast(ids != PAD_ID, losses.dtype)
+
+
 def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False, padding: bool = False):
     """Summed negative log-likelihood of real sentences and their token count.
 
@@ -24,10 +32,8 @@ def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False, pa
         (nll_sum, target_count) scalars: nats over every token and EOS (and
         PAD with `padding`).
     """
-    inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
-    logits = generator(inputs, training=training)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
-    mask = tf.ones_like(losses) if padding else tf.cast(ids != PAD_ID, losses.dtype)
+    losses, real = _token_losses(generator, ids, training)
+    mask = tf.ones_like(losses) if padding else real
     return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
 
 
@@ -74,10 +80,9 @@ class MLETrainer(keras.Model):
 
     def train_step(self, ids):
         with tf.GradientTape() as tape:
-            inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
-            logits = self.generator(inputs, training=True)
-            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
-            real = tf.cast(ids != PAD_ID, losses.dtype)
+            # One forward pass for both: the loss (with PAD targets if asked)
+            # and the reported NLL (tokens and EOS only).
+            losses, real = _token_losses(self.generator, ids, training=True)
             trained = tf.ones_like(losses) if self.padding_targets else real
             # Divided by the target count of the whole global batch, so the
             # replicas' gradients sum to the global mean's gradient.
