@@ -62,45 +62,65 @@ def uninterrupted(corpus):
     return out
 
 
-def _weights(run_dir):
+def _weights(run_dir, name="generator.keras"):
     import keras
 
     import seqgan_gumbel.models  # noqa: F401
 
-    model = keras.saving.load_model(run_dir / "generator.keras", safe_mode=True, compile=False)
+    model = keras.saving.load_model(run_dir / name, safe_mode=True, compile=False)
     return model.get_weights()
 
 
-def _kill_when(out, phase, timeout=300):
-    """Starts a run and SIGKILLs it as soon as a `phase` checkpoint exists."""
+def _stop_when(out, checkpoint, sig=signal.SIGKILL, timeout=300):
+    """Starts a run and sends it `sig` as soon as a checkpoint folder named `checkpoint*` exists.
+
+    Returns:
+        The process's exit status and its stderr.
+    """
     process = subprocess.Popen(_command("train", "--corpus", out.parent / "train.txt", "--out", out, *SETTINGS,
                                         *_keep_best(out.parent / "train.txt")),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
-        if any(p.name.startswith(phase) for p in (out / "checkpoints").glob(f"{phase}-*")):
-            process.send_signal(signal.SIGKILL)
+        if list((out / "checkpoints").glob(f"{checkpoint}*")):
+            process.send_signal(sig)
             break
         time.sleep(0.005)
-    process.wait(timeout=60)
-    return process.returncode
+    _, stderr = process.communicate(timeout=120)
+    return process.returncode, stderr
 
 
-@pytest.mark.parametrize("phase", ["pretrain", "adversarial"])
-def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted, phase):
-    out = corpus.parent / f"killed-{phase}"
-    assert _kill_when(out, phase) == -signal.SIGKILL, "the run finished before it could be killed"
-    assert not (out / "generator.keras").exists()
+def _resume_and_compare(out, uninterrupted):
     resumed = subprocess.run(_command("train", "--resume", "--out", out, "-q"),
                              capture_output=True, text=True, env=_env(), timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     final = json.loads((out / "checkpoints" / sorted(os.listdir(out / "checkpoints"))[-1] / "state.json").read_text())
     assert final["adversarial_steps"] == 16 and final["mle_steps"] == 4 * (1600 // 16)
-    for a, b in zip(_weights(uninterrupted), _weights(out)):
-        np.testing.assert_array_equal(a, b)
+    for name in ("generator.keras", "generator_mle.keras", "discriminator.keras"):
+        for a, b in zip(_weights(uninterrupted, name), _weights(out, name)):
+            np.testing.assert_array_equal(a, b, err_msg=name)
     assert (out / "samples" / "final.txt").read_text() == (uninterrupted / "samples" / "final.txt").read_text()
     best = [json.loads((run / "metrics_mle.json").read_text())["best_epoch"] for run in (uninterrupted, out)]
     assert best[0] == best[1] and 1 <= best[0] < 4
+
+
+def _latest_adversarial_step(out):
+    states = [json.loads((folder / "state.json").read_text()) for folder in (out / "checkpoints").glob("*-*")
+              if (folder / "state.json").is_file()]
+    return max(s["adversarial_steps"] for s in states)
+
+
+# Killed mid-MLE, and mid-GAN at step 6 (not 0: the adversarial-00000000
+# checkpoint at the end of pretraining would resume nothing of the GAN's own state).
+@pytest.mark.parametrize("checkpoint", ["pretrain-", "adversarial-00000006"])
+def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted, checkpoint):
+    out = corpus.parent / f"killed-{checkpoint.rstrip('-')}"
+    status, _ = _stop_when(out, checkpoint)
+    assert status == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (out / "generator.keras").exists()
+    if checkpoint.startswith("adversarial"):
+        assert _latest_adversarial_step(out) >= 6
+    _resume_and_compare(out, uninterrupted)
 
 
 def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):
@@ -112,22 +132,17 @@ def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):
     assert result.returncode == 2 and "drop --beta-max" in result.stderr
 
 
-def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(corpus):
+def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(corpus, uninterrupted):
     out = corpus.parent / "interrupted"
-    process = subprocess.Popen(_command("train", "--corpus", corpus, "--out", out, *_settings(400)),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list((out / "checkpoints").glob("adversarial-00000002")):
-        time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    status, stderr = _stop_when(out, "adversarial-00000004", signal.SIGINT)
+    assert status == 130, stderr
     assert "resume with: seqgan-gumbel train --resume --out" in stderr
     assert "Traceback" not in stderr
-    # The interrupt's own checkpoint: step 2 when Ctrl-C came during step 2's callbacks, later otherwise.
+    # The interrupt's own checkpoint: step 4 when Ctrl-C came during step 4's callbacks, later otherwise.
     saved = Path(re.search(r"checkpoint saved in (\S+);", stderr).group(1))
     assert saved.parent == out / "checkpoints" and (saved / "state.json").is_file()
-    assert json.loads((saved / "state.json").read_text())["adversarial_steps"] >= 2
+    assert json.loads((saved / "state.json").read_text())["adversarial_steps"] >= 4
+    _resume_and_compare(out, uninterrupted)
 
 
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(corpus):

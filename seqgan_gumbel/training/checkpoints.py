@@ -1,9 +1,10 @@
 """Complete, atomic training checkpoints for resuming a killed run.
 
 A checkpoint is a folder ``checkpoints/<phase>-<NNNNNNNN>`` holding a
-tf.train.Checkpoint of everything that evolves during training (both
-networks, every optimizer's slots and iteration counts, the discriminator's
-dropout RNG state) and a state.json naming the phase and how far it got. It
+tf.train.Checkpoint of everything that evolves during training (every
+variable of both networks, including the dropout RNG states and the spectral
+norm's power-iteration vectors, and every optimizer's slots and iteration
+counts) and a state.json naming the phase and how far it got. It
 is written in a temporary folder and renamed into place, so a kill at any
 moment leaves the previous checkpoints intact and never a half-written one.
 The data order and the Gumbel noise need no saving: both are functions of
@@ -19,6 +20,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from seqgan_gumbel.errors import UserInputError
@@ -48,13 +50,22 @@ class CheckpointManager:
     Args:
         directory: the run's checkpoints folder.
         keep: how many checkpoints to keep (the newest).
-        trackables: the objects to save, by name (models, optimizers).
+        trackables: the objects to save, by name (models, optimizers, other
+            trackables such as variables or tf.Modules).
     """
 
     def __init__(self, directory: str | Path, keep: int, **trackables):
         self.directory = Path(directory)
         self.keep = keep
-        self.checkpoint = tf.train.Checkpoint(**trackables)
+        self.trackables = trackables
+
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        # Built at each use: an optimizer creates its slots when it is built,
+        # possibly after this manager.
+        return tf.train.Checkpoint(**{
+            name: _AllVariables(value) if isinstance(value, (keras.Model, keras.optimizers.Optimizer)) else value
+            for name, value in self.trackables.items()
+        })
 
     def save(self, state: TrainingState) -> Path:
         """Writes a checkpoint of the current state atomically.
@@ -67,7 +78,7 @@ class CheckpointManager:
         final = self.directory / f"{state.phase}-{count:08d}"
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=self.directory))
         try:
-            self.checkpoint.write(str(staging / _PREFIX))
+            self._checkpoint().write(str(staging / _PREFIX))
             (staging / STATE_FILE).write_text(json.dumps(asdict(state)) + "\n", encoding="utf-8")
             for file in staging.iterdir():
                 _fsync(file)
@@ -89,7 +100,7 @@ class CheckpointManager:
     def restore(self, folder: Path) -> None:
         """Loads a checkpoint into the tracked objects (which must be built)."""
         try:
-            self.checkpoint.read(str(folder / _PREFIX)).assert_existing_objects_matched()
+            self._checkpoint().read(str(folder / _PREFIX)).assert_consumed()
         except (tf.errors.OpError, AssertionError, ValueError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserInputError(f"{folder}: cannot restore the checkpoint ({first_line})") from None
@@ -108,6 +119,22 @@ class CheckpointManager:
             shutil.rmtree(doomed, ignore_errors=True)
         for stale in self.directory.glob(".*.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+class _AllVariables(tf.Module):
+    """Every variable of a Keras model or optimizer, by position.
+
+    TensorFlow's object graph does not see what Keras 3 keeps in Python
+    lists (a discriminator's convolutions, a transformer's blocks) nor the
+    dropout layers' RNG states, so checkpointing the model object itself
+    would silently leave them out and a resumed run would continue with
+    freshly initialised copies. `variables` lists them all, in an order
+    fixed by the architecture.
+    """
+
+    def __init__(self, owner: keras.Model | keras.optimizers.Optimizer):
+        super().__init__(name=None)
+        self.values = list(owner.variables)
 
 
 def _read_state(folder: Path) -> TrainingState | None:
