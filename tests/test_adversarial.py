@@ -209,3 +209,86 @@ def test_mle_weight_adds_the_generators_nll_of_its_real_batch():
             assert "mle_loss" not in logs
     # The NLL term changes the generator's update.
     assert any(not np.allclose(a, b) for a, b in zip(results[0.0], results[1.0]))
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_the_temperature_reaches_the_relaxed_samples(name):
+    """Rows summing to 1 and argmax(y) = ids hold at any temperature; these do not."""
+    generator = _generator(name)
+    seed = tf.constant([8, 1])
+    samples = {tau: generator.sample_relaxed(16, tau, seed=seed) for tau in (1e-3, 0.3, 1.0, 3.0)}
+    ids = samples[1.0][1].numpy()
+    for y, sampled in samples.values():
+        np.testing.assert_array_equal(sampled.numpy(), ids)  # same noise, same tokens, whatever tau
+    # One-hot to 1e-3 at tau = 1e-3, but where two perturbed logits lie within ~0.01 of each other.
+    distance = np.abs(samples[1e-3][0].numpy() - tf.one_hot(ids, VOCAB).numpy()).max(-1)
+    assert np.mean(distance < 1e-3) > 0.98
+    before_eos = ~_after_eos(ids).numpy()
+    peak = [float(y.numpy().max(-1)[before_eos].mean()) for y, _ in samples.values()]
+    assert all(a > b for a, b in zip(peak, peak[1:])), peak  # flatter as tau grows
+    assert peak[-1] < 0.6
+
+
+def _linear_discriminator(weights):
+    """D(x) = <x, W>: its input gradient is W everywhere, so the WGAN-GP penalty is (||W|| - 1)^2 exactly."""
+
+    class Linear(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.w = self.add_weight(shape=weights.shape, initializer=keras.initializers.Constant(weights))
+
+        def call(self, inputs, training=False):
+            if inputs.dtype.is_integer:
+                inputs = tf.one_hot(inputs, VOCAB)
+            return tf.reduce_sum(inputs * self.w, axis=[1, 2])
+
+    discriminator = Linear()
+    discriminator(tf.zeros((1, LENGTH), tf.int32))
+    return discriminator
+
+
+def test_wgan_gp_adds_exactly_lambda_times_the_gradient_penalty():
+    weights = tf.random.stateless_normal((LENGTH, VOCAB), seed=(3, 1)).numpy() * 0.05
+    penalty = (np.sqrt(np.sum(weights.astype(np.float64) ** 2)) - 1.0) ** 2
+    assert penalty > 0.1
+    real = _real_batches(2)
+    losses = {}
+    for weight in (0.0, 10.0):
+        keras.utils.set_random_seed(0)
+        gan = GumbelGAN(LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16), _linear_discriminator(weights))
+        gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0), loss="wgan-gp", discriminator_steps=1,
+                    gradient_penalty=weight)
+        losses[weight] = float(gan.train_step(real)["d_loss"])
+    assert losses[10.0] - losses[0.0] == pytest.approx(10.0 * penalty, rel=1e-4)
+
+
+def _score_of_samples(discriminator, generator, seed=(6, 6)):
+    fake, _ = generator.sample_relaxed(64, 1.0, seed=tf.constant(seed))
+    return float(tf.reduce_mean(discriminator(fake, training=False)))
+
+
+@pytest.mark.parametrize("loss, variant", [
+    *[(loss, "cnn") for loss in ("standard", "rsgan", "hinge", "lsgan", "wgan-gp")],
+    ("rsgan", "straight_through"), ("rsgan", "soft_feedback"), ("rsgan", "multi_representation"),
+])
+def test_the_generator_step_raises_a_frozen_discriminators_score(loss, variant):
+    """A generator trained on the wrong loss, or by gradient ascent, would lower it."""
+    keras.utils.set_random_seed(4)
+    generator = LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16, soft_feedback=variant == "soft_feedback")
+    if variant == "multi_representation":
+        discriminator = MultiRepresentationDiscriminator(VOCAB, LENGTH, embedding_dim=4, num_representations=4,
+                                                         num_filters=16, hidden_dim=16, dropout=0.0)
+    else:
+        discriminator = CNNDiscriminator(VOCAB, LENGTH, embedding_dim=8, num_filters=8, dropout=0.0)
+    # Logits of a few units, so that a generator step has room to move them.
+    discriminator.logit.kernel.assign(discriminator.logit.kernel * 30.0)
+    before = _score_of_samples(discriminator, generator)
+    gan = GumbelGAN(generator, discriminator, seed=2)
+    # Discriminator learning rate 0: only the generator moves.
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.SGD(0.0), loss=loss, discriminator_steps=1,
+                straight_through=variant == "straight_through", per_representation=variant == "multi_representation")
+    train_step = tf.function(gan.train_step)
+    for step in range(20):
+        train_step(_real_batches(gan.real_batches_per_step, batch=16, seed=step))
+    after = _score_of_samples(discriminator, generator)
+    assert after > before + 0.05 * (1 + abs(before)), (before, after)

@@ -61,3 +61,9 @@ def test_noise_is_standard_gumbel():
     g = gumbel_noise((200000,), seed=tf.constant([2, 3])).numpy()
     assert g.mean() == pytest.approx(0.5772, abs=0.01)  # Euler-Mascheroni constant
     assert np.isfinite(g).all()
+
+
+def test_noise_has_the_standard_gumbel_variance():
+    # Mean alone would pass for any noise shifted to 0.5772; Var = pi^2 / 6.
+    g = gumbel_noise((200000,), seed=tf.constant([4, 5])).numpy().astype(np.float64)
+    assert g.var() == pytest.approx(np.pi**2 / 6, rel=0.02)

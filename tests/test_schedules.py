@@ -30,18 +30,27 @@ def test_schedule_uses_the_runs_own_length_not_5000():
     assert inverse_temperature(50, 101, 100.0, "exp") == pytest.approx(10.0)
 
 
-def test_reference_formulas_at_a_midpoint():
-    n, bm, i = 11, 9.0, 5
-    assert inverse_temperature(i, n, bm, "lin") == pytest.approx(1 + i / (n - 1) * (bm - 1))
-    assert inverse_temperature(i, n, bm, "log") == pytest.approx(1 + (bm - 1) / math.log(n) * math.log(i + 1))
-    logistic = [1 / (1 + math.exp((n / 2 - j) * 20 / n)) for j in (0, i, n - 1)]
-    expected = 1 + (bm - 1) * (logistic[1] - logistic[0]) / (logistic[2] - logistic[0])
-    assert inverse_temperature(i, n, bm, "sigmoid") == pytest.approx(expected)
-    # ... which is RelGAN's unscaled curve to within its e^-10 end error.
-    assert expected == pytest.approx((bm - 1) / (1 + math.exp((n / 2 - i) * 20 / n)) + 1, rel=1e-3)
-    assert inverse_temperature(i, n, bm, "quad") == pytest.approx((bm - 1) / (n - 1) ** 2 * i**2 + 1)
-    assert inverse_temperature(i, n, bm, "sqrt") == pytest.approx((bm - 1) / math.sqrt(n - 1) * math.sqrt(i) + 1)
-    assert inverse_temperature(i, n, bm, "no") == bm
+def test_schedules_at_a_quarter_of_the_run_against_hand_computed_values():
+    # 9 steps (horizon 8), beta_max 9, step 2: t = 1/4, and ln 3 / ln 9 = 1/2.
+    n, bm, i = 9, 9.0, 2
+    expected = {"lin": 3.0, "exp": math.sqrt(3.0), "quad": 1.5, "sqrt": 5.0, "log": 5.0, "no": 9.0}
+    for schedule, beta in expected.items():
+        assert inverse_temperature(i, n, bm, schedule) == pytest.approx(beta, rel=1e-12), schedule
+    # One step either side differs: an off-by-one in the step would not pass.
+    assert inverse_temperature(i + 1, n, bm, "lin") == pytest.approx(4.0)
+    assert inverse_temperature(i - 1, n, bm, "lin") == pytest.approx(2.0)
+
+
+def test_the_sigmoid_schedule_is_relgans_logistic_curve_within_its_end_error():
+    # RelGAN: (beta_max - 1) / (1 + exp((N/2 - i) 20 / N)) + 1, unscaled; ours
+    # is rescaled to hit both ends, which RelGAN's misses by up to e^(-10 + 20/N)
+    # of the range.
+    n, bm = 11, 9.0
+    end_error = (bm - 1) * math.exp(-10 + 20 / n)
+    for i in range(n):
+        relgan = (bm - 1) / (1 + math.exp((n / 2 - i) * 20 / n)) + 1
+        assert inverse_temperature(i, n, bm, "sigmoid") == pytest.approx(relgan, abs=end_error)
+    assert inverse_temperature(5, n, bm, "sigmoid") == pytest.approx(1 + 8 / (1 + math.exp(20 / 22)), rel=1e-3)
 
 
 def test_bad_arguments():
