@@ -36,10 +36,17 @@ def tiny_corpus(tmp_path) -> tuple[Path, Path]:
 
 
 def shared_dataset(*parts: str) -> Path:
-    """A file of ../shared/datasets, or a skip when ../shared is absent (a user's clone)."""
+    """A file of ../shared/datasets, or a skip when ../shared is absent (a user's clone).
+
+    Under CI (the CI environment variable set) the data must be there: a
+    missing file fails the test instead of skipping it silently.
+    """
     path = SHARED_DATASETS.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"benchmark data not available: {path} (../shared/datasets is only beside CI checkouts)")
+        message = f"benchmark data not available: {path} (../shared/datasets is only beside CI checkouts)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI is set, so it must be there", pytrace=False)
+        pytest.skip(message)
     return path
 
 

@@ -23,9 +23,10 @@ from seqgan_gumbel.metrics.bleu import (
     self_bleu_sentence_scores,
 )
 
+from conftest import shared_dataset
+
 TOL = 1e-12
 SMOOTH = SmoothingFunction().method1
-COCO = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "coco"
 
 
 def nltk_bleu(references, hypothesis, n):
@@ -260,9 +261,7 @@ def test_module_does_not_import_tensorflow():
 
 @pytest.fixture(scope="module")
 def coco():
-    if not (COCO / "train.txt").is_file() or not (COCO / "test.txt").is_file():
-        pytest.skip(f"COCO data not available at {COCO} (the ../shared folder is absent)")
-    read = lambda name: [line.split() for line in (COCO / name).read_text(encoding="utf-8").splitlines()]
+    read = lambda name: [line.split() for line in shared_dataset("coco", name).read_text(encoding="utf-8").splitlines()]
     return read("train.txt"), read("test.txt")
 
 

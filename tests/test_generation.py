@@ -99,3 +99,39 @@ def test_sentences_that_end_early_leave_the_batch_without_mixing_rows(kind):
         assert np.all(row[length:] == PAD_ID) and not np.any(row[: length - 1] == EOS_ID)
         nll_sum, _ = token_nll(g, tf.constant(row[None, :]))
         assert log_prob == pytest.approx(-float(nll_sum), rel=1e-4, abs=1e-4)
+
+
+# Probabilities .5/.3/.15/.05 (and mirrored): nucleus sampling keeps the smallest
+# set of most likely tokens whose probability reaches p; top-k the k most likely.
+@pytest.mark.parametrize("top_k, top_p, kept", [
+    (0, 0.5, 1), (0, 0.8, 2), (0, 0.81, 3), (0, 0.95, 3), (0, 0.96, 4), (0, 1.0, 4),
+    (1, 1.0, 1), (2, 1.0, 2), (3, 1.0, 3),
+    (3, 0.6, 2),  # top-k first: .5/.95 < .6 <= (.5 + .3)/.95
+    (2, 0.99, 2), (3, 0.4, 1),
+])
+def test_top_k_and_top_p_keep_the_right_tokens_of_a_hand_built_row(top_k, top_p, kept):
+    from seqgan_gumbel.models.autoregressive import _filter_logits
+
+    probs = np.array([[0.5, 0.3, 0.15, 0.05], [0.05, 0.15, 0.3, 0.5]])
+    filtered = _filter_logits(tf.math.log(tf.constant(probs, tf.float32)), top_k, top_p).numpy()
+    expected = np.zeros_like(probs, bool)
+    expected[0, :kept] = True
+    expected[1, 4 - kept:] = True
+    np.testing.assert_array_equal(np.isfinite(filtered), expected)
+    np.testing.assert_allclose(filtered[expected], np.log(probs[expected]), rtol=1e-6)  # kept logits untouched
+
+
+@pytest.mark.parametrize("top_k, top_p", [(0, 0.81), (2, 1.0), (3, 0.9)])
+def test_filtered_sampling_follows_the_renormalised_probabilities(top_k, top_p):
+    from seqgan_gumbel.models.autoregressive import _categorical, _filter_logits
+
+    probs = np.array([0.5, 0.3, 0.15, 0.05])
+    rows = 20000
+    logits = tf.math.log(tf.constant(np.tile(probs, (rows, 1)), tf.float32))
+    filtered = _filter_logits(logits, top_k, top_p)
+    tokens = _categorical(filtered, tf.constant([3, 4]), 0).numpy()
+    kept = np.isfinite(filtered[0].numpy())
+    target = np.where(kept, probs, 0.0) / probs[kept].sum()
+    frequency = np.bincount(tokens, minlength=4) / rows
+    # Four binomial standard deviations.
+    np.testing.assert_allclose(frequency, target, atol=4 * np.sqrt(0.25 / rows))

@@ -15,9 +15,7 @@ from seqgan_gumbel.oracle import (
     write_sequences,
 )
 
-ORACLE_WEIGHTS = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "oracle" / "seqgan_oracle_params.npz"
-)
+from conftest import shared_dataset
 
 
 def random_weights(vocab_size: int, hidden_size: int, seed: int, scale: float = 1.0) -> dict:
@@ -60,9 +58,7 @@ def numpy_token_nll(weights: dict, sequences: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def real_weights():
-    if not ORACLE_WEIGHTS.exists():
-        pytest.skip(f"oracle weights not available: {ORACLE_WEIGHTS} (../shared/datasets is only beside CI checkouts)")
-    return load_oracle_weights(ORACLE_WEIGHTS)
+    return load_oracle_weights(shared_dataset("oracle", "seqgan_oracle_params.npz"))
 
 
 @pytest.fixture(scope="module")
