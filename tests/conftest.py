@@ -1,7 +1,10 @@
 """Shared fixtures: tiny corpora and quiet TensorFlow logs."""
 
+import contextlib
+import io
 import os
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,30 @@ def tiny_config(corpus, test=None, adversarial_steps=4, discriminator_steps=2, e
     t.discriminator_steps, t.sample_every, t.checkpoint_every = discriminator_steps, every, every
     t.num_eval_samples = num_eval_samples
     return config
+
+
+def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """Runs the command line in this process (`cli.main`), as a subprocess would report it.
+
+    About four times faster than a subprocess (no TensorFlow import per call).
+    Use a real subprocess only where the process itself is the point (signals,
+    exit statuses of the interpreter, import-time behaviour). An exception that
+    escapes `main` propagates: the traceback a user would see fails the test.
+
+    Args:
+        args: the command line after the program name.
+        cwd: the working directory during the call (default: the current one).
+
+    Returns:
+        returncode, stdout and stderr, like `subprocess.run(..., capture_output=True, text=True)`.
+    """
+    from seqgan_gumbel import cli
+
+    argv = [str(a) for a in args]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd or os.getcwd()), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["seqgan-gumbel", *argv], code, stdout.getvalue(), stderr.getvalue())

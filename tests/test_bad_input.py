@@ -1,26 +1,18 @@
-"""Every bad input through the real command line: one line on stderr, exit status 2,
-no traceback, nothing written or overwritten."""
+"""Every bad input through the command line (`cli.main`, in this process; test_cli
+runs one in a real process): one line on stderr, exit status 2, no traceback,
+nothing written or overwritten."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO_ROOT, tiny_sentences
+from conftest import run_cli, tiny_sentences
 
 TINY = ["--max-length", "8", "--batch-size", "16", "--pretrain-epochs", "1", "--adversarial-steps", "2",
         "--set", "generator.hidden_dim=8", "--set", "generator.embedding_dim=4",
         "--set", "discriminator.num_filters=4", "--set", "training.num_eval_samples=10",
         "--set", "training.discriminator_steps=1", "-q"]
-
-
-def run_cli(*args, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO_ROOT))
-    return subprocess.run([sys.executable, "-m", "seqgan_gumbel", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -125,16 +125,19 @@ def test_with_precision_copies_a_generator_into_another_policy():
 
 def test_generate_cli_samples_a_float32_run_in_bfloat16(tmp_path, tiny_corpus):
     import json
-    import subprocess
-    import sys
+
+    from conftest import run_cli
 
     train_file, test_file = tiny_corpus
     config = tiny_config(train_file, test_file, adversarial_steps=2)
     train(config, tmp_path / "run", log=lambda m: None, progress="none")
-    result = subprocess.run(
-        [sys.executable, "-m", "seqgan_gumbel", "generate", str(tmp_path / "run"), "--num", "5", "--seed", "1",
-         "--precision", "mixed_bfloat16", "--format", "jsonl"],
-        capture_output=True, text=True, check=True,
-    )
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    records = {}
+    for precision in ("float32", "mixed_bfloat16"):
+        result = run_cli("generate", tmp_path / "run", "--num", "5", "--seed", "1", "--precision", precision,
+                         "--format", "jsonl")
+        assert result.returncode == 0, result.stderr
+        records[precision] = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = records["mixed_bfloat16"]
     assert len(lines) == 5 and all(np.isfinite(line["log_prob"]) for line in lines)
+    # The flag reaches the model: bfloat16 arithmetic changes the log-probabilities.
+    assert [r["log_prob"] for r in lines] != [r["log_prob"] for r in records["float32"]]
