@@ -121,6 +121,17 @@ class CheckpointManager:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def restore_model(folder: str | Path, name: str, model: keras.Model) -> None:
+    """Loads one model of a checkpoint (e.g. the generator at some adversarial step).
+
+    Args:
+        folder: a checkpoint folder (``checkpoints/<phase>-<NNNNNNNN>``).
+        name: the model's name in the checkpoint ("generator", "discriminator").
+        model: a built model of the same architecture.
+    """
+    tf.train.Checkpoint(**{name: _AllVariables(model)}).read(str(Path(folder) / _PREFIX)).expect_partial()
+
+
 class _AllVariables(tf.Module):
     """Every variable of a Keras model or optimizer, by position.
 
