@@ -83,6 +83,10 @@ def tiny_config(corpus, test=None, adversarial_steps=4, discriminator_steps=2, e
     t.batch_size, t.pretrain_epochs, t.adversarial_steps = 32, 2, adversarial_steps
     t.discriminator_steps, t.sample_every, t.checkpoint_every = discriminator_steps, every, every
     t.num_eval_samples = num_eval_samples
+    # Test speed: XLA's compile costs more than it saves on a few tiny batches
+    # (test_training checks the XLA switch itself), and 50 monitor samples suffice.
+    t.xla_pretraining = False
+    t.monitor_samples = 50
     return config
 
 

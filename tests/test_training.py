@@ -111,8 +111,10 @@ def _pair(generator, discriminator, vocab_size, seed, seq_len=9):
 # Everything that evolves must come back, including what TensorFlow's object
 # graph does not see in Keras 3 models (weights in Python lists, dropout RNG
 # states, spectral-norm vectors): the target models start from other weights.
-@pytest.mark.parametrize("discriminator", ["cnn", "multi_representation"])
-@pytest.mark.parametrize("generator", sorted(tiny_generators()))
+# Each generator and each discriminator at least once (the variables of a pair are the union of its two models').
+@pytest.mark.parametrize("generator, discriminator", [
+    ("lstm", "multi_representation"), ("rmc", "cnn"), ("transformer", "multi_representation"),
+])
 def test_checkpoints_keep_the_newest_and_restore_everything(tmp_path, encoded, generator, discriminator):
     tok, ids = encoded
     g, d, g_opt, d_opt = _pair(generator, discriminator, tok.vocab_size, seed=0)
@@ -237,9 +239,9 @@ def _reported_bleu_matches_the_samples(result, run_dir, config):
     assert {n: result.metrics["bleu"][str(n)] for n in expected} == pytest.approx(expected, rel=1e-9)
 
 
-@pytest.mark.parametrize("setup", ["rmc", "transformer", "relgan"])
+@pytest.mark.parametrize("setup", ["transformer", "relgan"])
 def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, setup):
-    """RMC, transformer, and RelGAN's own configuration: RMC generator, multi-representation
+    """The transformer, and RelGAN's own configuration (the RMC generator): multi-representation
     discriminator with spectral norm, RSGAN per representation, gradient clipping."""
     train_file, test_file = tiny_corpus
     config = _tiny_config(train_file, test_file)
