@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 ## test: run the test suite
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
 
 ## bench: the BLEU speed benchmark (needs ../shared/datasets)
 bench: $(STAMP)
