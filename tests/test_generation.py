@@ -8,6 +8,8 @@ from seqgan_gumbel.models import LSTMGenerator
 from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
 from seqgan_gumbel.training.mle import token_nll
 
+from conftest import tiny_generators
+
 V, T = 20, 7
 
 
@@ -100,6 +102,25 @@ def test_sentences_that_end_early_leave_the_batch_without_mixing_rows(kind):
         nll_sum, _ = token_nll(g, tf.constant(row[None, :]))
         assert log_prob == pytest.approx(-float(nll_sum), rel=1e-4, abs=1e-4)
 
+
+
+@pytest.mark.parametrize("kind", sorted(tiny_generators()))
+def test_eager_generate_survives_a_batch_in_which_every_sentence_ended(kind):
+    """Run eagerly, the loop stops when no sentence is writing (an empty batch
+    crashed eager kernels); traced, it runs on. Both give the same sentences."""
+    tf.keras.utils.set_random_seed(5)
+    cls, kwargs = tiny_generators()[kind]
+    g = cls(V, T, **kwargs)
+    g(tf.zeros((1, T), tf.int32))
+    kernel, bias = g.output_projection.get_weights()
+    bias[EOS_ID] = 6.0  # most sentences end at once
+    g.output_projection.set_weights([kernel, bias])
+    traced = tf.function(g.generate)
+    for step in range(4):
+        seed = tf.constant([step, 1])
+        eager_ids = g.generate(2, seed=seed).numpy()
+        assert eager_ids.shape == (2, T)
+        np.testing.assert_array_equal(eager_ids, traced(2, seed=seed).numpy())
 
 # Probabilities .5/.3/.15/.05 (and mirrored): nucleus sampling keeps the smallest
 # set of most likely tokens whose probability reaches p; top-k the k most likely.

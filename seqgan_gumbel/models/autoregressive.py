@@ -177,6 +177,12 @@ class AutoregressiveGenerator(keras.Model):
             token_ids.append(tf.scatter_nd(rows[:, None], tokens, (batch_size,)))
             writing = tokens != EOS_ID
             rows = tf.boolean_mask(rows, writing)
+            if rows.shape[0] == 0:
+                # Every sentence has ended (known only when running eagerly; a
+                # traced graph runs the remaining steps on an empty batch,
+                # which some eager kernels refuse): the rest is PAD.
+                token_ids += [tf.zeros((batch_size,), tf.int32)] * (self.sequence_length - t - 1)
+                break
             states = tf.nest.map_structure(lambda s: tf.boolean_mask(s, writing) if s.shape.rank else s, states)
             inputs = self.embedding(tf.boolean_mask(tokens, writing))
         return tf.stack(token_ids, axis=1), log_prob
