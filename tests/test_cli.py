@@ -263,6 +263,10 @@ def test_generate_with_prefix_sampling_options_and_jsonl(trained_run):
     unique = run_cli("generate", folder / "run", "--num", 20, "--seed", 4, "--unique", "--temperature", 0.3)
     lines = unique.stdout.splitlines()
     assert unique.returncode == 0 and len(lines) == len(set(lines))
+    # The filters reach the sampler: top-k 1 is greedy, so every sentence is the same one.
+    greedy = run_cli("generate", folder / "run", "--num", 8, "--seed", 4, "--top-k", 1, "--top-p", 0.9)
+    assert greedy.returncode == 0 and len(set(greedy.stdout.splitlines())) == 1
+    assert len(set(run_cli("generate", folder / "run", "--num", 8, "--seed", 4).stdout.splitlines())) > 1
     bad = run_cli("generate", folder / "run", "--prefix", "a zebra")
     assert bad.returncode == 2 and "'zebra' not in the run's vocabulary" in bad.stderr
 
