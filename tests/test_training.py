@@ -59,9 +59,10 @@ def test_mle_training_lowers_nll(encoded):
     assert history.history["nll"][-1] < history.history["nll"][0]
 
 
-def test_adversarial_step_updates_both_networks_and_counts_steps(encoded, loss="rsgan"):
-    # Inside fit, with its callbacks. That each loss moves the generator the right
-    # way is test_adversarial's frozen-discriminator test, for all five.
+def test_adversarial_step_updates_both_networks_and_counts_steps(encoded):
+    # Inside fit, with its callbacks, for one loss. That each loss moves the generator
+    # the right way is test_adversarial's frozen-discriminator test, for all five.
+    loss = "rsgan"
     tok, ids = encoded
     g, d = _models(tok.vocab_size)
     g_before = [w.copy() for w in g.get_weights()]
