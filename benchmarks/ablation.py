@@ -94,6 +94,9 @@ def main(argv=None) -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "ablation")
     parser.add_argument("--name", default="", help="the record's file name (default: preset and variants)")
+    parser.add_argument("--reuse-finished", action="store_true",
+                        help="score a variant's finished run in --work (generator.keras and metrics.json) instead of "
+                             "training it again: finish a measurement that was stopped between runs")
     parser.add_argument("--mle-from", type=Path, default=None,
                         help="a folder holding seed<N>/run/generator_mle.keras from an earlier ablation: reuse them")
     args = parser.parse_args(argv)
@@ -135,9 +138,16 @@ def main(argv=None) -> int:
                 config.training.pretrained_generator = str(shared_mle)
             elif index > 0 and not own_mle:
                 config.training.pretrained_generator = str(work / "run" / MLE_GENERATOR_FILE)
-            t0 = time.perf_counter()
-            train(config, run_dir, overwrite=run_dir.exists(), progress="none", log=lambda m: None)
-            seconds = time.perf_counter() - t0
+            finished = (run_dir / GENERATOR_FILE).is_file() and (run_dir / "metrics.json").is_file()
+            if args.reuse_finished and finished:
+                if RunDirectory(run_dir).load_config().to_dict() != config.to_dict():
+                    raise SystemExit(f"{run_dir}: a finished run with other settings; remove it or drop --reuse-finished")
+                seconds = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["train_seconds"]
+                print(f"seed {seed}, {variant}: reusing the finished run {run_dir}", flush=True)
+            else:
+                t0 = time.perf_counter()
+                train(config, run_dir, overwrite=run_dir.exists(), progress="none", log=lambda m: None)
+                seconds = time.perf_counter() - t0
             run = RunDirectory(run_dir)
             tokenizer = run.load_tokenizer()
             if scorer is None:
@@ -158,8 +168,16 @@ def main(argv=None) -> int:
             seed_record[variant]["gaps"] = frontier_gaps(seed_record[variant], seed_record[mle_key])
         record["runs"][str(seed)] = seed_record
         _print_seed(seed, seed_record, variants, grammar)
+        # After every seed, so that a long measurement stopped later keeps its finished seeds.
+        out = _write_record(record, name, started, complete=seed == args.seeds[-1])
     _print_summary(record, variants)
+    print(f"wrote {out} ({record['total_seconds']:.0f} s)")
+    return 0
+
+
+def _write_record(record: dict, name: str, started: float, complete: bool) -> Path:
     record.update(
+        complete=complete,
         total_seconds=round(time.perf_counter() - started, 1),
         versions={"seqgan_gumbel": seqgan_gumbel.__version__, "tensorflow": tf.__version__,
                   "python": platform.python_version()},
@@ -169,8 +187,7 @@ def main(argv=None) -> int:
     out = ROOT / "benchmarks" / "results" / "ablations" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out} ({record['total_seconds']:.0f} s)")
-    return 0
+    return out
 
 
 def _row(label: str, entry: dict, t: str, grammar: str) -> str:
