@@ -16,9 +16,9 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(PY) train.py
 
-## test: run the test suite
+## test: run the test suite, one process per core (most tests spend their time tracing TensorFlow graphs, one core each)
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=10
+	$(PY) -m pytest -q -n auto --dist worksteal --durations=10
 
 ## bench: the BLEU speed benchmark (needs ../shared/datasets)
 bench: $(STAMP)

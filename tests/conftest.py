@@ -5,6 +5,7 @@ import io
 import os
 import random
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,45 @@ def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
         except SystemExit as exc:  # argparse's usage errors
             code = exc.code if isinstance(exc.code, int) else 1
     return subprocess.CompletedProcess(["seqgan-gumbel", *argv], code, stdout.getvalue(), stderr.getvalue())
+
+
+# The shared run's command-line settings: tiny models, few steps.
+TINY_CLI = [
+    "--max-length", "8", "--batch-size", "32", "--pretrain-epochs", "2", "--adversarial-steps", "3",
+    "--set", "generator.hidden_dim=16", "--set", "generator.embedding_dim=8",
+    "--set", "discriminator.num_filters=8", "--set", "training.num_eval_samples=40",
+    "--set", "training.discriminator_steps=2", "--set", "training.xla_pretraining=false",
+    "--set", "training.monitor_samples=50",
+]
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished tiny run and what made it."""
+
+    folder: Path  # holds train.txt, test.txt and run/; tests may add files beside them
+    run: Path
+    train: Path
+    test: Path
+    result: subprocess.CompletedProcess  # the train command's exit status, stdout and stderr
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> TrainedRun:
+    """One tiny run trained through the command line, shared by every test that only reads a run.
+
+    Training costs seconds even for tiny models (tracing the unrolled
+    sampling loops), so tests that generate from, evaluate, sweep or report
+    a run share this one. A test that changes a run works on a copy
+    (`shutil.copytree`); files a test writes go beside the run, under
+    names no other test uses. Trained with `--log-format jsonl`, so its
+    stderr also shows the machine-readable progress lines.
+    """
+    folder = tmp_path_factory.mktemp("trained")
+    train, test = folder / "train.txt", folder / "test.txt"
+    train.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
+    test.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
+    result = run_cli("train", "--corpus", train, "--test", test, "--out", folder / "run", "--seed", 3,
+                     "--log-format", "jsonl", *TINY_CLI)
+    assert result.returncode == 0, result.stderr
+    return TrainedRun(folder, folder / "run", train, test, result)

@@ -163,7 +163,7 @@ def test_a_run_records_the_monitor_at_the_sampling_period(tmp_path, tiny_corpus)
     assert "## Collapse monitor" in written["report"].read_text()
 
 
-def _keep_best_config(corpus, test, validation, steps=6, every=2):
+def _keep_best_config(corpus, test, validation, steps=8, every=2):
     config = tiny_config(corpus, test, adversarial_steps=steps, every=every)
     config.data.validation = str(validation)
     config.training.keep_best_gan = True
@@ -179,6 +179,18 @@ def validation(tmp_path):
     return path
 
 
+@pytest.fixture(scope="module")
+def keep_best_run(tmp_path_factory):
+    """(run dir, its TrainResult, its log) of one --keep-best-gan run: 8 steps, monitored and checkpointed every 2."""
+    folder = tmp_path_factory.mktemp("keep_best")
+    corpus, test, validation = folder / "train.txt", folder / "test.txt", folder / "validation.txt"
+    for path, count, seed in ((corpus, 256, 0), (test, 64, 1), (validation, 64, 5)):
+        path.write_text("".join(s + "\n" for s in tiny_sentences(count, seed)))
+    messages = []
+    result = train(_keep_best_config(corpus, test, validation), folder / "run", log=messages.append, progress="none")
+    return folder / "run", result, messages
+
+
 def _checkpoint_generator(run_dir, step, like):
     generator = LSTMGenerator(like.vocab_size, like.sequence_length, embedding_dim=8, hidden_dim=16)
     generator(tf.zeros((1, like.sequence_length), tf.int32))  # built
@@ -186,20 +198,17 @@ def _checkpoint_generator(run_dir, step, like):
     return generator
 
 
-def test_keep_best_gan_ends_with_the_best_monitored_step_and_says_so(tmp_path, tiny_corpus, validation):
-    config = _keep_best_config(*tiny_corpus, validation)
-    messages = []
-    result = train(config, tmp_path / "run", log=messages.append, progress="none")
-    run_dir = tmp_path / "run"
+def test_keep_best_gan_ends_with_the_best_monitored_step_and_says_so(keep_best_run):
+    run_dir, result, messages = keep_best_run
     records = {r["step"]: r for r in _monitor_records(run_dir)}
-    assert sorted(records) == [0, 2, 4, 6]
+    assert sorted(records) == [0, 2, 4, 6, 8]
     assert records[0]["frontier_gap"] == 0.0 and records[0]["references"] == "validation"
     gaps = {step: r["frontier_gap"] if r["frontier_gap"] is not None else -math.inf for step, r in records.items()}
     best = max(sorted(gaps), key=lambda step: (gaps[step], -step))  # the first of the largest
     kept = result.metrics["keep_best_gan"]
     assert kept["step"] == best and kept["frontier_gap"] == pytest.approx(gaps[best])
     assert kept["references"] == "validation"
-    assert any(f"--keep-best-gan: keeping adversarial step {best} of 6" in m for m in messages)
+    assert any(f"--keep-best-gan: keeping adversarial step {best} of 8" in m for m in messages)
     from seqgan_gumbel.cli import format_report
 
     assert f"--keep-best-gan: the generator of adversarial step {best}" in format_report(
@@ -213,8 +222,8 @@ def test_keep_best_gan_ends_with_the_best_monitored_step_and_says_so(tmp_path, t
     expected = _checkpoint_generator(run_dir, best, final)
     for a, b in zip(final.get_weights(), expected.get_weights()):
         np.testing.assert_array_equal(a, b)
-    if best != 6:
-        last = _checkpoint_generator(run_dir, 6, final)
+    if best != 8:
+        last = _checkpoint_generator(run_dir, 8, final)
         assert any(not np.array_equal(a, b) for a, b in zip(final.get_weights(), last.get_weights()))
     from seqgan_gumbel.report import write_report
 
@@ -253,16 +262,15 @@ def test_keep_best_gan_needs_monitored_steps(tiny_corpus):
         config.validate()
 
 
-def test_a_resumed_run_keeps_the_same_step_and_ends_bit_identical(tmp_path, tiny_corpus, validation):
-    """Killed after the checkpoint of step 4 (monitored steps 3 and 6: the choice rides in the checkpoints)."""
+def test_a_resumed_run_keeps_the_same_step_and_ends_bit_identical(keep_best_run, tmp_path):
+    """Killed after the checkpoint of step 4: the monitored steps 2 and 4 were chosen from before
+    the kill, 6 and 8 after it, so the choice so far must ride in the checkpoints."""
     from seqgan_gumbel.training.prepare import prepare_resume
     from seqgan_gumbel.training.run import train_prepared
 
-    config = _keep_best_config(*tiny_corpus, validation, steps=8, every=3)
-    config.training.checkpoint_every = 2
-    whole = train(config, tmp_path / "whole", log=lambda m: None, progress="none")
+    whole_dir, whole, _ = keep_best_run
     killed = tmp_path / "killed"
-    shutil.copytree(tmp_path / "whole", killed)
+    shutil.copytree(whole_dir, killed, ignore=shutil.ignore_patterns("report"))
     for name in ("generator.keras", "discriminator.keras", "metrics.json", "samples/final.txt"):
         (killed / name).unlink()
     for folder in (killed / "checkpoints").glob("adversarial-*"):
@@ -274,7 +282,7 @@ def test_a_resumed_run_keeps_the_same_step_and_ends_bit_identical(tmp_path, tiny
     from seqgan_gumbel.rundir import RunDirectory
 
     weights = []
-    for run_dir in (tmp_path / "whole", killed):
+    for run_dir in (whole_dir, killed):
         run = RunDirectory(run_dir)
         weights.append(run.load_generator("generator.keras", run.load_tokenizer()).get_weights())
     for a, b in zip(*weights):

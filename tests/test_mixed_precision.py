@@ -123,17 +123,14 @@ def test_with_precision_copies_a_generator_into_another_policy():
     assert 0 < np.max(np.abs(mixed(ids).numpy() - full(ids).numpy())) < 0.1
 
 
-def test_generate_cli_samples_a_float32_run_in_bfloat16(tmp_path, tiny_corpus):
+def test_generate_cli_samples_a_float32_run_in_bfloat16(trained_run):
     import json
 
     from conftest import run_cli
 
-    train_file, test_file = tiny_corpus
-    config = tiny_config(train_file, test_file, adversarial_steps=2)
-    train(config, tmp_path / "run", log=lambda m: None, progress="none")
     records = {}
     for precision in ("float32", "mixed_bfloat16"):
-        result = run_cli("generate", tmp_path / "run", "--num", "5", "--seed", "1", "--precision", precision,
+        result = run_cli("generate", trained_run.run, "--num", "5", "--seed", "1", "--precision", precision,
                          "--format", "jsonl")
         assert result.returncode == 0, result.stderr
         records[precision] = [json.loads(line) for line in result.stdout.splitlines()]

@@ -180,10 +180,20 @@ def _tiny_config(corpus, test=None) -> Config:
     return tiny_config(corpus, test)
 
 
-def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
-    train_file, test_file = tiny_corpus
-    result = train(_tiny_config(train_file, test_file), tmp_path / "run", log=lambda m: None, progress="none")
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def api_run(tmp_path_factory):
+    """(config, run dir, TrainResult) of one tiny run trained through the Python API."""
+    folder = tmp_path_factory.mktemp("api")
+    train_file, test_file = folder / "train.txt", folder / "test.txt"
+    train_file.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
+    test_file.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
+    config = _tiny_config(train_file, test_file)
+    result = train(config, folder / "run", log=lambda m: None, progress="none")
+    return config, folder / "run", result
+
+
+def test_train_writes_a_complete_run_directory(api_run):
+    config, run, result = api_run
     for name in ["config.json", "vocab.json", "corpus_stats.json", "generator_mle.keras", "generator.keras",
                  "discriminator.keras", "metrics.json", "samples/pretrained.txt", "samples/step-000002.txt",
                  "samples/final.txt", "checkpoints/adversarial-00000004/state.json", "metrics_mle.json"]:
@@ -191,21 +201,20 @@ def test_train_writes_a_complete_run_directory(tmp_path, tiny_corpus):
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["bleu"]) == {"2", "3", "4", "5"} == set(metrics["self_bleu"])
     assert metrics["nll_test"] > 0 and metrics["nll_train"] > 0
-    _reported_bleu_matches_the_samples(result, run, _tiny_config(train_file, test_file))
+    _reported_bleu_matches_the_samples(result, run, config)
     assert metrics["num_samples"] == 50 and metrics["num_references"] == 64
     assert metrics == result.metrics
     assert len(result.samples) == 50
-    assert Config.load(run / "config.json") == _tiny_config(train_file, test_file)
+    assert Config.load(run / "config.json") == config
 
 
-def test_same_seed_same_run(tmp_path, tiny_corpus):
-    train_file, _ = tiny_corpus
-    a = train(_tiny_config(train_file), tmp_path / "a", log=lambda m: None, progress="none")
-    b = train(_tiny_config(train_file), tmp_path / "b", log=lambda m: None, progress="none")
-    assert a.samples == b.samples
+def test_same_seed_same_run(api_run, tmp_path):
+    config, _, first = api_run
+    again = train(Config.from_dict(config.to_dict()), tmp_path / "again", log=lambda m: None, progress="none")
+    assert again.samples == first.samples
     timings = {"pretrain_seconds", "train_seconds"}
-    assert {k: v for k, v in a.metrics.items() if k not in timings} == {
-        k: v for k, v in b.metrics.items() if k not in timings
+    assert {k: v for k, v in again.metrics.items() if k not in timings} == {
+        k: v for k, v in first.metrics.items() if k not in timings
     }  # BLEU, NLL_test and NLL_train (the losses) identical
 
 
@@ -250,7 +259,8 @@ def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, setup):
     config.generator.type = "rmc" if setup == "relgan" else setup
     config.generator.mem_slots, config.generator.num_heads, config.generator.head_size = 1, 2, 8
     config.generator.num_layers, config.generator.feedforward_dim = 1, 16
-    config.training.pretrain_epochs, config.training.adversarial_steps = 1, 2
+    # One discriminator step: tracing each unrolled step of these generators costs seconds.
+    config.training.pretrain_epochs, config.training.adversarial_steps, config.training.discriminator_steps = 1, 2, 1
     if setup == "relgan":
         config.discriminator.type = "multi_representation"
         config.discriminator.embedding_dim, config.discriminator.num_representations = 2, 4
@@ -274,17 +284,18 @@ def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, setup):
                    and "d_loss" in r)
 
 
-def test_pretrained_generator_skips_mle(tmp_path, tiny_corpus):
-    train_file, test_file = tiny_corpus
-    first = train(_tiny_config(train_file, test_file), tmp_path / "first", log=lambda m: None, progress="none")
-    config = _tiny_config(train_file, test_file)
-    config.training.pretrained_generator = str(tmp_path / "first" / "generator_mle.keras")
+def test_pretrained_generator_skips_mle(tmp_path, trained_run):
+    from seqgan_gumbel.rundir import RunDirectory
+
+    config = RunDirectory(trained_run.run).load_config()  # the shared run's settings, seed and test file
+    config.training.pretrained_generator = str(trained_run.run / "generator_mle.keras")
     messages = []
     second = train(config, tmp_path / "second", log=messages.append, progress="none")
     assert any("MLE pretraining skipped" in m for m in messages)
     assert not any(line.startswith('{"phase": "mle"') for line in (tmp_path / "second" / "metrics.jsonl").open())
     # Same starting generator, so the MLE report is the same.
-    assert second.metrics["mle"]["bleu"] == first.metrics["mle"]["bleu"]
+    first = json.loads((trained_run.run / "metrics.json").read_text())
+    assert second.metrics["mle"]["bleu"] == first["mle"]["bleu"]
 
 
 def test_a_vocabulary_file_gives_the_run_its_ids(tmp_path, tiny_corpus):
