@@ -74,6 +74,8 @@ class GumbelGAN(keras.Model):
             gradient_penalty: weight of the WGAN-GP penalty (Gulrajani et al.
                 2017) on the discriminator's gradient norm at random
                 interpolates of real one-hots and relaxed samples; 0: none.
+                Applied with the loss "wgan-gp" only: a run's config holds a
+                weight (the paper's 10) whatever its loss.
             grad_clip: global-norm gradient clip for both networks (0: none),
                 applied to the global gradient also on several replicas.
             pad_after_eos: relaxed samples hold exact PAD after their first
@@ -97,7 +99,7 @@ class GumbelGAN(keras.Model):
         self.gan_loss = get_gan_loss(loss)
         self.discriminator_steps = discriminator_steps
         self.straight_through = straight_through
-        self.gradient_penalty = gradient_penalty
+        self.gradient_penalty = gradient_penalty if loss == "wgan-gp" else 0.0
         self.grad_clip = grad_clip
         self.pad_after_eos = pad_after_eos
         self.per_representation = per_representation

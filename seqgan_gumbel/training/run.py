@@ -237,7 +237,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             loss=t.loss,
             discriminator_steps=t.discriminator_steps,
             straight_through=t.straight_through,
-            gradient_penalty=t.gradient_penalty if t.loss == "wgan-gp" else 0.0,
+            gradient_penalty=t.gradient_penalty,
             grad_clip=t.grad_clip,
             pad_after_eos=t.pad_after_eos,
             per_representation=config.discriminator.type == "multi_representation"
