@@ -29,14 +29,19 @@ def tiny_sentences(count: int, seed: int) -> list[str]:
     ]
 
 
-@pytest.fixture
-def tiny_corpus(tmp_path) -> tuple[Path, Path]:
-    """(train, test) files of 256 and 64 tiny sentences."""
-    train = tmp_path / "train.txt"
-    test = tmp_path / "test.txt"
+def write_tiny_corpus(folder: Path) -> tuple[Path, Path]:
+    """Writes train.txt and test.txt of 256 and 64 tiny sentences into `folder`; returns their paths."""
+    train = folder / "train.txt"
+    test = folder / "test.txt"
     train.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
     test.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
     return train, test
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path) -> tuple[Path, Path]:
+    """(train, test) files of 256 and 64 tiny sentences."""
+    return write_tiny_corpus(tmp_path)
 
 
 def shared_dataset(*parts: str) -> Path:
@@ -151,9 +156,7 @@ def trained_run(tmp_path_factory) -> TrainedRun:
     stderr also shows the machine-readable progress lines.
     """
     folder = tmp_path_factory.mktemp("trained")
-    train, test = folder / "train.txt", folder / "test.txt"
-    train.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
-    test.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
+    train, test = write_tiny_corpus(folder)
     result = run_cli("train", "--corpus", train, "--test", test, "--out", folder / "run", "--seed", 3,
                      "--log-format", "jsonl", *TINY_CLI)
     assert result.returncode == 0, result.stderr

@@ -19,7 +19,7 @@ from seqgan_gumbel.training.checkpoints import restore_model
 from seqgan_gumbel.training.monitor import CollapseMonitor, SampleMonitor, collapse_criteria
 from seqgan_gumbel.training.run import train
 
-from conftest import tiny_config, tiny_sentences
+from conftest import tiny_config, tiny_sentences, write_tiny_corpus
 
 
 # -- the frontier gap on hand-built curves ------------------------------------------------------
@@ -183,9 +183,9 @@ def validation(tmp_path):
 def keep_best_run(tmp_path_factory):
     """(run dir, its TrainResult, its log) of one --keep-best-gan run: 8 steps, monitored and checkpointed every 2."""
     folder = tmp_path_factory.mktemp("keep_best")
-    corpus, test, validation = folder / "train.txt", folder / "test.txt", folder / "validation.txt"
-    for path, count, seed in ((corpus, 256, 0), (test, 64, 1), (validation, 64, 5)):
-        path.write_text("".join(s + "\n" for s in tiny_sentences(count, seed)))
+    corpus, test = write_tiny_corpus(folder)
+    validation = folder / "validation.txt"
+    validation.write_text("".join(s + "\n" for s in tiny_sentences(64, 5)))
     messages = []
     result = train(_keep_best_config(corpus, test, validation), folder / "run", log=messages.append, progress="none")
     return folder / "run", result, messages

@@ -20,7 +20,7 @@ from seqgan_gumbel.training.mle import MLETrainer, token_nll
 from seqgan_gumbel.likelihood import negative_log_likelihood
 from seqgan_gumbel.training.run import train
 
-from conftest import tiny_config, tiny_generators, tiny_sentences
+from conftest import tiny_config, tiny_generators, tiny_sentences, write_tiny_corpus
 
 
 @pytest.fixture(scope="module")
@@ -184,10 +184,7 @@ def _tiny_config(corpus, test=None) -> Config:
 def api_run(tmp_path_factory):
     """(config, run dir, TrainResult) of one tiny run trained through the Python API."""
     folder = tmp_path_factory.mktemp("api")
-    train_file, test_file = folder / "train.txt", folder / "test.txt"
-    train_file.write_text("".join(s + "\n" for s in tiny_sentences(256, 0)), encoding="utf-8")
-    test_file.write_text("".join(s + "\n" for s in tiny_sentences(64, 1)), encoding="utf-8")
-    config = _tiny_config(train_file, test_file)
+    config = _tiny_config(*write_tiny_corpus(folder))
     result = train(config, folder / "run", log=lambda m: None, progress="none")
     return config, folder / "run", result
 
