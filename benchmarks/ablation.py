@@ -11,8 +11,9 @@ the MLE start and every variant's GAN, is swept over sampling temperatures
 (same seed at every temperature) and scored as ../shared/REFERENCE.md says:
 BLEU-5 against every test sentence, Self-BLEU-5 leave-one-out, plus the mean
 sample length, the fraction of distinct samples and, for quick-gsgan, grammar
-validity. Each GAN point is compared with its MLE curve at the same
-Self-BLEU-5 (benchmarks/frontier_gap.py). `--preset default` is the
+validity, for the oracle presets NLL_oracle (lower is better). Each GAN
+point is compared with its MLE curve at the same Self-BLEU-5
+(benchmarks/frontier_gap.py): BLEU-5 and, on oracle data, NLL_oracle. `--preset default` is the
 settings of `seqgan-gumbel train` with no preset on the embedded corpus
 (data/simple_english, with its grammar's validity), what `make demo` runs. A variant whose settings change
 MLE pretraining (e.g. data.*) gets its own MLE phase: mark it with a leading
@@ -124,6 +125,11 @@ def main(argv=None) -> int:
         shared_mle = (args.mle_from / f"seed{seed}" / "run" / MLE_GENERATOR_FILE) if args.mle_from else None
         references = [s for s in read_lines(base.data.test)]
         scorer = None
+        oracle = None
+        if weights is not None:  # the oracle presets: NLL_oracle at every point
+            from seqgan_gumbel.oracle import Oracle, load_oracle_weights
+
+            oracle = Oracle(load_oracle_weights(weights), sequence_length=base.data.max_length)
         seed_record = {}
         for index, (variant, own_mle, settings) in enumerate(variants):
             config = _load(args.preset)
@@ -155,7 +161,7 @@ def main(argv=None) -> int:
             models = [GENERATOR_FILE] if (index > 0 and not own_mle) else [MLE_GENERATOR_FILE, GENERATOR_FILE]
             for model in models:
                 curve = sweep_run(run_dir, model, None, args.temperatures, args.samples, (2, 3, 4, 5), seed,
-                                  scorer=scorer, tokenizer=tokenizer)
+                                  scorer=scorer, tokenizer=tokenizer, oracle=oracle)
                 entry = curve.to_dict()
                 if grammar:
                     entry["grammar_validity"] = {repr(t): _grammar_validity(run_dir, model, grammar, args.samples,
@@ -196,6 +202,9 @@ def _row(label: str, entry: dict, t: str, grammar: str) -> str:
             f"distinct {entry['distinct'][t]:.3f}")
     if grammar:
         text += f"  valid {entry['grammar_validity'][t]:.3f}"
+    nll = (entry.get("nll_oracle", {}).get(t) or {}).get("nll")
+    if nll is not None:
+        text += f"  NLL_oracle {nll:.3f}"
     return text
 
 
@@ -208,6 +217,9 @@ def _print_seed(seed: int, seed_record: dict, variants, grammar: str) -> None:
             if gap is not None:
                 line += "  gap " + ("outside MLE range" if gap["mle_bleu"] is None
                                     else f"{gap['bleu'] - gap['mle_bleu']:+.4f}")
+                if "nll_oracle" in gap:
+                    line += f" (NLL_oracle {gap['nll_oracle'] - gap['mle_nll_oracle']:+.3f})"
+
             print(line)
     sys.stdout.flush()
 
@@ -215,16 +227,21 @@ def _print_seed(seed: int, seed_record: dict, variants, grammar: str) -> None:
 def _print_summary(record: dict, variants) -> None:
     print("summary (T=1.0; gap = BLEU-5 minus the MLE curve's at equal Self-BLEU-5, mean [min, max] over seeds):")
     for variant, _, _ in variants:
-        gaps, lengths, mle_lengths, distinct = [], [], [], []
+        gaps, oracle_gaps, lengths, mle_lengths, distinct = [], [], [], [], []
         for seed_record in record["runs"].values():
             entry = seed_record[variant]
             row = next((g for g in entry["gaps"] if float(g["temperature"]) == 1.0), None)
             gaps.append(None if row is None or row["mle_bleu"] is None else row["bleu"] - row["mle_bleu"])
+            if row is not None and "nll_oracle" in row:
+                oracle_gaps.append(row["nll_oracle"] - row["mle_nll_oracle"])
             lengths.append(entry["mean_length"]["1.0"])
             mle_lengths.append(seed_record["mle"]["mean_length"]["1.0"])
             distinct.append(entry["distinct"]["1.0"])
         known = [g for g in gaps if g is not None]
         gap_text = (f"{statistics.mean(known):+.4f} [{min(known):+.4f}, {max(known):+.4f}]" if known else "-")
+        if oracle_gaps:  # lower NLL_oracle is better: a negative gap is a gain
+            gap_text += (f", NLL_oracle gap {statistics.mean(oracle_gaps):+.3f} "
+                         f"[{min(oracle_gaps):+.3f}, {max(oracle_gaps):+.3f}]")
         print(f"  {variant:<22} gap {gap_text} ({len(gaps) - len(known)} outside)  length "
               f"{statistics.mean(lengths):.2f} (MLE {statistics.mean(mle_lengths):.2f})  "
               f"distinct {statistics.mean(distinct):.3f}")
