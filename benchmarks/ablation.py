@@ -46,6 +46,7 @@ tf = import_tensorflow()
 import seqgan_gumbel  # noqa: E402
 from seqgan_gumbel.config import load_preset  # noqa: E402
 from seqgan_gumbel.corpus import read_lines  # noqa: E402
+from seqgan_gumbel.frontier import locate, value_at  # noqa: E402
 from seqgan_gumbel.metrics.bleu import BleuScorer  # noqa: E402
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
 from seqgan_gumbel.sweep import sweep_run  # noqa: E402
@@ -172,6 +173,8 @@ def main(argv=None) -> int:
         for variant, own_mle, _ in variants:
             mle_key = f"mle:{variant}" if own_mle and variant != variants[0][0] else "mle"
             seed_record[variant]["gaps"] = frontier_gaps(seed_record[variant], seed_record[mle_key])
+            if grammar:
+                seed_record[variant]["validity_gaps"] = validity_gaps(seed_record[variant], seed_record[mle_key])
         record["runs"][str(seed)] = seed_record
         _print_seed(seed, seed_record, variants, grammar)
         # After every seed, so that a long measurement stopped later keeps its finished seeds.
@@ -179,6 +182,28 @@ def main(argv=None) -> int:
     _print_summary(record, variants)
     print(f"wrote {out} ({record['total_seconds']:.0f} s)")
     return 0
+
+
+def validity_gaps(gan: dict, mle: dict) -> dict:
+    """Grammar validity against the MLE curve's at the same mean sample length, per GAN temperature.
+
+    Longer expressions are invalid more often at any temperature, so a GAN
+    that writes longer sentences than its MLE start is compared with the part
+    of the MLE temperature curve that writes as long ones. None where the MLE
+    curve does not reach the GAN's length (no extrapolation).
+
+    Args:
+        gan, mle: two entries of a seed's record (with mean_length and grammar_validity).
+
+    Returns:
+        temperature key -> GAN validity minus the MLE curve's at its length, or None.
+    """
+    points = sorted((mle["mean_length"][t], mle["grammar_validity"][t]) for t in mle["mean_length"])
+    out = {}
+    for t, length in gan["mean_length"].items():
+        position = locate([p[0] for p in points], length)
+        out[t] = None if position is None else gan["grammar_validity"][t] - value_at([p[1] for p in points], position)
+    return out
 
 
 def _write_record(record: dict, name: str, started: float, complete: bool) -> Path:
@@ -219,6 +244,9 @@ def _print_seed(seed: int, seed_record: dict, variants, grammar: str) -> None:
                                     else f"{gap['bleu'] - gap['mle_bleu']:+.4f}")
                 if "nll_oracle" in gap:
                     line += f" (NLL_oracle {gap['nll_oracle'] - gap['mle_nll_oracle']:+.3f})"
+            if "validity_gaps" in entry:
+                value = entry["validity_gaps"][t]
+                line += "  validity at equal length " + ("outside MLE range" if value is None else f"{value:+.4f}")
 
             print(line)
     sys.stdout.flush()
