@@ -1,11 +1,13 @@
-"""Faults: SIGKILL then --resume, Ctrl-C (in real processes), NaN losses (through `cli.main`)."""
+"""Faults: SIGKILL then --resume (in real processes), Ctrl-C and NaN losses (through `cli.main`)."""
 
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,9 +57,10 @@ def _keep_best(corpus):
 
 @pytest.fixture(scope="module")
 def uninterrupted(corpus):
+    """The run never interrupted, trained in this process: killed-and-resumed runs (in other
+    processes, or here) must end bit-identical to it."""
     out = corpus.parent / "whole"
-    result = subprocess.run(_command("train", "--corpus", corpus, "--out", out, *SETTINGS, *_keep_best(corpus)),
-                            capture_output=True, text=True, env=_env(), timeout=600)
+    result = run_cli("train", "--corpus", corpus, "--out", out, *SETTINGS, *_keep_best(corpus))
     assert result.returncode == 0, result.stderr
     return out
 
@@ -71,8 +74,9 @@ def _weights(run_dir, name="generator.keras"):
     return model.get_weights()
 
 
-def _stop_when(out, checkpoint, sig=signal.SIGKILL, timeout=300, resume=False):
-    """Starts a run (or resumes one) and sends it `sig` as soon as a checkpoint folder named `checkpoint*` exists.
+def _kill_when(out, checkpoint, timeout=300, resume=False):
+    """Starts a run (or resumes one) in a new process and SIGKILLs it as soon as a checkpoint folder named
+    `checkpoint*` exists.
 
     Returns:
         The process's exit status and its stderr.
@@ -85,7 +89,7 @@ def _stop_when(out, checkpoint, sig=signal.SIGKILL, timeout=300, resume=False):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if list((out / "checkpoints").glob(f"{checkpoint}*")):
-            process.send_signal(sig)
+            process.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)
     _, stderr = process.communicate(timeout=120)
@@ -93,8 +97,7 @@ def _stop_when(out, checkpoint, sig=signal.SIGKILL, timeout=300, resume=False):
 
 
 def _resume_and_compare(out, uninterrupted):
-    resumed = subprocess.run(_command("train", "--resume", "--out", out, "-q"),
-                             capture_output=True, text=True, env=_env(), timeout=600)
+    resumed = run_cli("train", "--resume", "--out", out, "-q")
     assert resumed.returncode == 0, resumed.stderr
     final = json.loads((out / "checkpoints" / sorted(os.listdir(out / "checkpoints"))[-1] / "state.json").read_text())
     assert final["adversarial_steps"] == 16 and final["mle_steps"] == 4 * (1600 // 16)
@@ -117,10 +120,10 @@ def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted):
     adversarial-00000000 checkpoint at the end of pretraining would resume nothing of the GAN's own
     state) and resumed again: weights and samples as if never killed."""
     out = corpus.parent / "killed"
-    status, _ = _stop_when(out, "pretrain-")
+    status, _ = _kill_when(out, "pretrain-")
     assert status == -signal.SIGKILL, "the run finished before it could be killed"
     assert not list((out / "checkpoints").glob("adversarial-*")), "killed after pretraining, not during it"
-    status, _ = _stop_when(out, "adversarial-00000006", resume=True)
+    status, _ = _kill_when(out, "adversarial-00000006", resume=True)
     assert status == -signal.SIGKILL, "the resumed run finished before it could be killed"
     assert not (out / "generator.keras").exists()
     assert _latest_adversarial_step(out) >= 6
@@ -128,17 +131,43 @@ def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted):
 
 
 def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):
-    result = subprocess.run(_command("train", "--resume", "--out", tmp_path / "none"),
-                            capture_output=True, text=True, env=_env())
+    result = run_cli("train", "--resume", "--out", tmp_path / "none")
     assert result.returncode == 2 and "run directory not found" in result.stderr
-    result = subprocess.run(_command("train", "--resume", "--out", tmp_path, "--beta-max", "3"),
-                            capture_output=True, text=True, env=_env())
+    result = run_cli("train", "--resume", "--out", tmp_path, "--beta-max", "3")
     assert result.returncode == 2 and "drop --beta-max" in result.stderr
+
+
+@contextlib.contextmanager
+def _sigint_when(folder: Path, timeout=300):
+    """Sends this process a real SIGINT as soon as `folder` exists (a watcher thread; Python runs the
+    handler in the main thread, where `cli.main` trains). A SIGINT that arrives outside the run's own
+    handler is ignored instead of stopping the test session."""
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    done = threading.Event()
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        while not done.is_set() and time.monotonic() < deadline:
+            if folder.exists():
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(corpus, uninterrupted):
     out = corpus.parent / "interrupted"
-    status, stderr = _stop_when(out, "adversarial-00000004", signal.SIGINT)
+    with _sigint_when(out / "checkpoints" / "adversarial-00000004"):
+        result = run_cli("train", "--corpus", corpus, "--out", out, *SETTINGS, *_keep_best(corpus))
+    status, stderr = result.returncode, result.stderr
     assert status == 130, stderr
     assert "resume with: seqgan-gumbel train --resume --out" in stderr
     assert "Traceback" not in stderr
