@@ -46,7 +46,7 @@ tf = import_tensorflow()
 import seqgan_gumbel  # noqa: E402
 from seqgan_gumbel.config import load_preset  # noqa: E402
 from seqgan_gumbel.corpus import read_lines  # noqa: E402
-from seqgan_gumbel.frontier import locate, value_at  # noqa: E402
+from seqgan_gumbel.frontier import interpolate  # noqa: E402
 from seqgan_gumbel.metrics.bleu import BleuScorer  # noqa: E402
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
 from seqgan_gumbel.sweep import sweep_run  # noqa: E402
@@ -198,11 +198,11 @@ def validity_gaps(gan: dict, mle: dict) -> dict:
     Returns:
         temperature key -> GAN validity minus the MLE curve's at its length, or None.
     """
-    points = sorted((mle["mean_length"][t], mle["grammar_validity"][t]) for t in mle["mean_length"])
+    curve = [(mle["mean_length"][t], mle["grammar_validity"][t]) for t in mle["mean_length"]]
     out = {}
     for t, length in gan["mean_length"].items():
-        position = locate([p[0] for p in points], length)
-        out[t] = None if position is None else gan["grammar_validity"][t] - value_at([p[1] for p in points], position)
+        reference = interpolate(curve, length)
+        out[t] = None if reference is None else gan["grammar_validity"][t] - reference
     return out
 
 
@@ -247,7 +247,6 @@ def _print_seed(seed: int, seed_record: dict, variants, grammar: str) -> None:
             if "validity_gaps" in entry:
                 value = entry["validity_gaps"][t]
                 line += "  validity at equal length " + ("outside MLE range" if value is None else f"{value:+.4f}")
-
             print(line)
     sys.stdout.flush()
 
