@@ -373,6 +373,11 @@ def format_report(metrics: dict, samples: list[str], run_dir: Path) -> str:
                      + (", the MLE start" if kept["step"] == 0 else "")
                      + f"; frontier gap {kept['frontier_gap']:+.4f} BLEU-5 against the {kept['references']} "
                      "sentences at equal Self-BLEU-5)")
+    if "frontier" in metrics:
+        from seqgan_gumbel.frontier import verdict_lines
+
+        heading, *rest = verdict_lines(metrics["frontier"])
+        lines += ["", heading] + [f"  {line}" for line in rest]
     return "\n".join(lines)
 
 

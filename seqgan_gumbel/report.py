@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.frontier import verdict_lines
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
 from seqgan_gumbel.rundir import CONFIG_FILE, METRICS_FILE, METRICS_LOG_FILE, MLE_METRICS_FILE
 REPORT_DIR = "report"
@@ -629,6 +630,18 @@ def _kept_note(gan_metrics: dict | None) -> list[str]:
             + ": the GAN column and final samples are that step's generator."]
 
 
+def _frontier_note(gan_metrics: dict | None) -> list[str]:
+    """The final verdict against the MLE curve (metrics.json "frontier"), as the train command printed it."""
+    verdict = gan_metrics.get("frontier") if isinstance(gan_metrics, dict) else None
+    if not isinstance(verdict, dict):
+        return []
+    try:
+        heading, conclusion, figures = verdict_lines(verdict)
+    except (KeyError, TypeError, ValueError, IndexError):  # a metrics.json from elsewhere: no verdict, no crash
+        return []
+    return [f"**{heading}** {conclusion}; {figures}.", ""]
+
+
 def _monitor_section(monitors: list[dict], gan_metrics: dict | None) -> list[str]:
     """The collapse monitor's table (thinned to about 40 rows), its warning and the kept step."""
     if not monitors:
@@ -637,19 +650,25 @@ def _monitor_section(monitors: list[dict], gan_metrics: dict | None) -> list[str
     lines = ["## Collapse monitor", "",
              "Samples at temperature 1 every `training.sample_every` adversarial steps (step 0: the MLE "
              "start). A warning is logged when the mean length, the distinct fraction or 1 \u2212 Self-BLEU-5 "
-             "falls below half the MLE start's.", ""]
+             "falls below half the MLE start's, and when the mean length moves by more than 20% from it.", ""]
     collapsed = [r for r in monitors if r.get("collapse")]
     if collapsed:
         first = collapsed[0]
         lines += [f"**Possible collapse** from step {first['step']} "
                   f"({', '.join(str(c) for c in first['collapse'])} below half the MLE start's).", ""]
+    drifted = [r for r in monitors if _number(r.get("length_drift")) is not None]
+    if drifted:
+        first = drifted[0]
+        lines += [f"**Length drift** from step {first['step']}: the mean length moved "
+                  f"{_number(first['length_drift']):+.0%} from the MLE start's (sentence length moves BLEU and "
+                  "Self-BLEU together: not an improvement).", ""]
     has_bleu = any(isinstance(r.get("bleu"), dict) for r in monitors)
     has_gap = any("frontier_gap" in r for r in monitors)
     references = next((r["references"] for r in monitors if isinstance(r.get("references"), str)), None)
     if has_gap:
         lines += [f"BLEU-5 against the {references or 'held-out'} sentences; frontier gap: BLEU-5 minus the MLE "
                   "temperature curve's at the same Self-BLEU-5 (\u2014: refused, see the note).", ""]
-    special = {0, kept, monitors[-1]["step"], *(r["step"] for r in collapsed[:1])}
+    special = {0, kept, monitors[-1]["step"], *(r["step"] for r in collapsed[:1]), *(r["step"] for r in drifted[:1])}
     stride = max(1, -(-len(monitors) // _MONITOR_ROWS))
     rows = [r for i, r in enumerate(monitors) if i % stride == 0 or r["step"] in special]
     lines += ["| step | mean length | distinct | Self-BLEU-5 |" + (" BLEU-5 |" if has_bleu else "")
@@ -663,6 +682,8 @@ def _monitor_section(monitors: list[dict], gan_metrics: dict | None) -> list[str
             notes.append("**kept** (--keep-best-gan)")
         if r.get("collapse"):
             notes.append("collapse: " + ", ".join(str(c) for c in r["collapse"]))
+        if _number(r.get("length_drift")) is not None:
+            notes.append(f"length {_number(r['length_drift']):+.0%}")
         if r.get("refused"):
             notes.append(f"refused: {_cell(r['refused'])}")
         cells = [str(r["step"]) + (" (MLE)" if r["step"] == 0 else ""), show(_number(r.get("mean_length")), "{:.2f}"),
@@ -699,6 +720,7 @@ def _markdown(run_dir: Path, out_dir: Path, config, mle_records, gan_records, ev
     lines += ["## Final metrics", "", *_metrics_table(mle_metrics, gan_metrics, evals[-1] if evals else None), ""]
     if _kept_note(gan_metrics):
         lines += [*_kept_note(gan_metrics), ""]
+    lines += _frontier_note(gan_metrics)
     lines += _monitor_section(list(monitors), gan_metrics)
     lines += ["## Training", "", *_training_summary(mle_records, gan_records)]
     if skipped_lines:

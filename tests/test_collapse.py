@@ -120,6 +120,42 @@ def test_collapse_warning_fires_once_on_an_all_eos_generator_and_not_on_a_health
     assert [s for s, _ in records] == [2, 4, 6]
 
 
+class _StubMonitor:
+    """A SampleMonitor that returns given mean lengths, one per measurement."""
+
+    def __init__(self, lengths):
+        self.lengths = list(lengths)
+
+    def measure(self, generator):
+        return {"samples": 100, "mean_length": self.lengths.pop(0), "distinct": 1.0, "self_bleu": {"5": 0.3}}
+
+
+def _run_monitor(lengths, start_length=10.0):
+    start = {"samples": 100, "mean_length": start_length, "distinct": 1.0, "self_bleu": {"5": 0.3}}
+    records, warnings = [], []
+    callback = CollapseMonitor(_StubMonitor(lengths), None, start, every=1,
+                               record=lambda step, r: records.append(r), warn=warnings.append)
+    for step in range(1, len(lengths) + 1):
+        callback.measure(step)
+    return records, warnings
+
+
+def test_a_length_drift_beyond_a_fifth_warns_once_either_way():
+    records, warnings = _run_monitor([9.0, 7.9, 7.0, 8.5])
+    assert [r.get("length_drift") for r in records] == [None, pytest.approx(-0.21), pytest.approx(-0.3), None]
+    assert len(warnings) == 1 and "moved -21% from the MLE start's at adversarial step 2" in warnings[0]
+    assert "shorter sentences move BLEU and Self-BLEU together" in warnings[0]
+    records, warnings = _run_monitor([10.5, 13.0])
+    assert len(warnings) == 1 and "+30%" in warnings[0] and "longer" in warnings[0]
+    assert records[1]["length_drift"] == pytest.approx(0.3)
+    # Within a fifth: silence (the final verdict still refuses more than 10%).
+    assert _run_monitor([8.1, 11.9])[1] == []
+    # A collapse warns about the length already: no second warning for the same slide.
+    records, warnings = _run_monitor([4.0, 3.0])
+    assert len(warnings) == 1 and "possible collapse" in warnings[0]
+    assert records[0]["collapse"] == ["mean_length"] and records[0]["length_drift"] == pytest.approx(-0.6)
+
+
 def test_collapse_criteria_include_diversity():
     start = {"mean_length": 8.0, "distinct": 1.0, "self_bleu": {"5": 0.4}}
     repetitive = {"mean_length": 8.0, "distinct": 0.9, "self_bleu": {"5": 0.75}}  # diversity 0.25 < 0.6 / 2
@@ -311,7 +347,7 @@ def test_the_report_shows_the_monitor_its_collapse_and_the_kept_step(tmp_path):
          "self_bleu": {"5": 0.31}, "bleu": {"5": 0.53}, "frontier_gap": 0.02, "best_so_far": True},
         {"phase": "monitor", "step": 100, "generator": "gan", "samples": 200, "mean_length": 2.0, "distinct": 0.2,
          "self_bleu": {"5": 0.0}, "bleu": {"5": 0.1}, "frontier_gap": None, "refused": "mean length 2.00 not within",
-         "collapse": ["mean_length", "distinct"], "best_so_far": False},
+         "collapse": ["mean_length", "distinct"], "length_drift": -0.78, "best_so_far": False},
     ]
     with open(run / "metrics.jsonl", "a") as handle:
         handle.write("\n" + "".join(json.dumps(r) + "\n" for r in records))
@@ -324,4 +360,5 @@ def test_the_report_shows_the_monitor_its_collapse_and_the_kept_step(tmp_path):
     assert "--keep-best-gan kept adversarial step 50, frontier gap +0.0200 BLEU-5 against the validation" in report
     assert "| 50 | 8.80 | 100.0% | 0.3100 | 0.5300 | +0.0200 | **kept** (--keep-best-gan) |" in report
     assert "**Possible collapse** from step 100 (mean_length, distinct" in report
-    assert "collapse: mean_length, distinct; refused: mean length 2.00 not within" in report
+    assert "collapse: mean_length, distinct; length -78%; refused: mean length 2.00 not within" in report
+    assert "**Length drift** from step 100: the mean length moved -78% from the MLE start's" in report

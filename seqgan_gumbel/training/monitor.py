@@ -15,7 +15,11 @@ run compares with the same values). One warning is logged when, at a
 monitored step, the mean length, the distinct fraction or the diversity
 (1 - Self-BLEU-5) falls below half the MLE start's: an all-EOS generator
 trips the first two, near-duplicate samples the last two (Self-BLEU alone
-misses empty samples: they share no n-grams).
+misses empty samples: they share no n-grams). A second warning, also once,
+comes earlier in the slide: when the mean length has moved by more than
+`DRIFT_FRACTION` from the MLE start's, either way (a GAN that buys BLEU with
+shorter sentences, the length shortcut, has not improved; the final verdict
+refuses it at 10%).
 
 The samples are drawn in batches of 20, the batch of samples/step-N.txt, so
 one traced sampling graph serves both and the 20 written sentences are the
@@ -41,6 +45,8 @@ ORDER = 5
 MONITOR_BATCH = 20
 # A warning when a measure falls below this fraction of the MLE start's.
 COLLAPSE_FRACTION = 0.5
+# A warning when the mean length moves further than this (relative) from the MLE start's, either way.
+DRIFT_FRACTION = 0.2
 # The numbers of a "monitor" record that go to TensorBoard (as monitor/<name>, e.g. monitor/self_bleu/5).
 MONITOR_SCALARS = ("mean_length", "distinct", "self_bleu", "bleu", "frontier_gap")
 # The measures the collapse warning watches: record key -> (label, value of a stats dict).
@@ -150,6 +156,23 @@ def collapse_message(step: int, stats: dict, start: dict, criteria: list[str]) -
             f"(--keep-best-gan keeps the best monitored step)")
 
 
+def length_drift(stats: dict, start: dict) -> float | None:
+    """The relative change of the mean length from the MLE start's when it exceeds `DRIFT_FRACTION`, else None."""
+    if start["mean_length"] <= 0:
+        return None
+    change = stats["mean_length"] / start["mean_length"] - 1
+    return change if abs(change) > DRIFT_FRACTION else None
+
+
+def drift_message(step: int, stats: dict, start: dict, change: float) -> str:
+    """The one-line warning for a length drift of `change` at `step`."""
+    return (f"warning: the mean sample length has moved {change:+.0%} from the MLE start's at adversarial step "
+            f"{step} ({stats['mean_length']:.3g} against {start['mean_length']:.3g} tokens, {stats['samples']} samples "
+            f"at temperature 1): {'shorter' if change < 0 else 'longer'} sentences move BLEU and Self-BLEU together, so "
+            f"this is not an improvement (the length shortcut; try --set training.straight_through=true, or "
+            f"--keep-best-gan)")
+
+
 def describe(stats: dict, start: dict) -> str:
     """A short line of a measurement beside the MLE start's."""
     key = str(ORDER)
@@ -195,6 +218,7 @@ class CollapseMonitor(keras.callbacks.Callback):
         self.warn = warn
         self.best = best
         self.warned = False
+        self.drift_warned = False
 
     def measure(self, step: int) -> dict:
         """Measures the generator now, as step `step`; returns the values recorded."""
@@ -206,6 +230,14 @@ class CollapseMonitor(keras.callbacks.Callback):
                 self.warned = True
                 if self.warn:
                     self.warn(collapse_message(step, stats, self.start, criteria))
+        drift = length_drift(stats, self.start)
+        if drift is not None:
+            stats["length_drift"] = drift
+            # Once, and not beside a collapse warning that already names the length.
+            if not self.drift_warned and not self.warned:
+                self.drift_warned = True
+                if self.warn:
+                    self.warn(drift_message(step, stats, self.start, drift))
         if self.best is not None:
             score, reason = frontier_score(stats, self.start)
             stats["frontier_gap"] = score

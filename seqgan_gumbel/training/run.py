@@ -15,10 +15,16 @@ import tensorflow as tf
 from seqgan_gumbel import __version__
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.frontier import (
+    FRONTIER_ORDER,
+    FRONTIER_TEMPERATURES,
+    frontier_verdict,
+    point_statistics,
+)
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import negative_log_likelihood
-from seqgan_gumbel.metrics.bleu import bleu, self_bleu
+from seqgan_gumbel.metrics.bleu import BleuScorer, bleu, self_bleu
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.schedules import inverse_temperature
 from seqgan_gumbel.rundir import (
@@ -280,6 +286,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         return sentences
 
     references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
+    frontier_references = _LazyScorer(tokenizer, test_sentences or sentences)
     monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
 
     def record_monitor(step: int, values: dict) -> None:
@@ -317,11 +324,16 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         run.save_model(generator, MLE_GENERATOR_FILE)
         run.write_lines("samples/pretrained.txt", sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
+        mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
         mle_metrics = evaluate_generator(
-            generator, tokenizer, test_sentences or sentences, test_ids,
-            sample_ids(generator, t.num_eval_samples, seed=t.seed), t.batch_size, prepared.grammar_checker, train_ids,
+            generator, tokenizer, test_sentences or sentences, test_ids, mle_ids, t.batch_size,
+            prepared.grammar_checker, train_ids,
         )
         mle_metrics.update(kept)
+        if t.num_eval_samples >= 2:
+            # The MLE generator's temperature curve: the final verdict places the GAN against it.
+            mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, frontier_references.scorer(),
+                                                           mle_ids, t.num_eval_samples, t.seed)
         # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
         mle_metrics["monitor"] = monitor.measure_start(generator, curve=t.keep_best_gan)
         run.write_json(MLE_METRICS_FILE, mle_metrics)
@@ -394,12 +406,54 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         version=__version__,
         **({"keep_best_gan": kept_step} if kept_step else {}),
     )
+    if "frontier_curve" in mle_metrics:
+        final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
+        metrics["frontier"] = frontier_verdict(mle_metrics["frontier_curve"],
+                                               point_statistics(final_tokens, frontier_references.scorer()),
+                                               mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
     run.write_lines("samples/final.txt", samples)
     run.write_json(METRICS_FILE, metrics)
     _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
     tensorboard.close()
     return RunResult(run.path, metrics, samples)
+
+
+class _LazyScorer:
+    """The report's BLEU references as a `BleuScorer`, built on first use (a resumed GAN phase may not need it)."""
+
+    def __init__(self, tokenizer: Tokenizer, sentences: list[str]):
+        self.tokenizer, self.sentences, self._scorer = tokenizer, sentences, None
+
+    def scorer(self) -> BleuScorer:
+        if self._scorer is None:
+            self._scorer = BleuScorer([self.tokenizer.tokenize(s) for s in self.sentences], max_n=FRONTIER_ORDER)
+        return self._scorer
+
+
+def frontier_curve(generator, tokenizer: Tokenizer, scorer: BleuScorer, ids_at_1: np.ndarray | None, num: int,
+                   seed: int) -> list[dict]:
+    """The generator's frontier points at `FRONTIER_TEMPERATURES`, sampled as the final report samples.
+
+    Args:
+        generator: the MLE-pretrained generator.
+        tokenizer: the run's tokenizer.
+        scorer: the report's references.
+        ids_at_1: the report's own samples at temperature 1 (that point is
+            theirs), or None to sample them here the same way.
+        num: samples a point (`training.num_eval_samples`).
+        seed: the sampling seed (the run's).
+
+    Returns:
+        One `point_statistics` dict with its "temperature" per temperature.
+    """
+    curve = []
+    for temperature in FRONTIER_TEMPERATURES:
+        reuse = temperature == 1.0 and ids_at_1 is not None
+        ids = ids_at_1 if reuse else sample_ids(generator, num, temperature, seed=seed)
+        curve.append({"temperature": temperature,
+                      **point_statistics([tokenizer.ids_to_tokens(row) for row in ids], scorer)})
+    return curve
 
 
 def _record_monitor(run: RunDirectory, tensorboard: TensorBoardLogger, step: int, values: dict,

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Checks the final verdict's noise band on a finished run: the MLE generator against its own curve.
+
+    python benchmarks/verdict_noise.py runs/demo --draws 20
+
+A run's verdict (`seqgan_gumbel.frontier.frontier_verdict`) compares its GAN
+with the MLE curve stored in metrics_mle.json and calls a gap "above" or
+"below" only beyond two estimated standard errors. This script puts the
+estimate to the test under the null hypothesis: it samples the run's *MLE*
+generator again at temperature 1 with other seeds (`--draws` times, the
+run's `training.num_eval_samples` each), so each draw is the MLE start
+itself and any gap is sampling noise (each draw measures a fresh curve too,
+as a run does). It prints the spread of those gaps
+against the estimated standard error, how often the verdict calls a draw
+"above" or "below" (about 5% of draws for a calibrated two-standard-error
+band), and the measured spread of Self-BLEU-5 means against their
+per-sample standard error. The MLE curve is measured here as the run measured
+it (the run's seed and `training.num_eval_samples`), so that runs from before
+the verdict can be checked too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seqgan_gumbel.quiet_tf import import_tensorflow  # noqa: E402
+
+import_tensorflow()
+
+import numpy as np  # noqa: E402
+
+from seqgan_gumbel.corpus import read_lines  # noqa: E402
+from seqgan_gumbel.frontier import (  # noqa: E402
+    FRONTIER_ORDER,
+    NOISE_Z,
+    frontier_verdict,
+    point_statistics,
+)
+from seqgan_gumbel.generation import sample_ids  # noqa: E402
+from seqgan_gumbel.metrics.bleu import BleuScorer  # noqa: E402
+from seqgan_gumbel.rundir import MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
+from seqgan_gumbel.training.run import frontier_curve  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", help="a finished run directory")
+    parser.add_argument("--draws", type=int, default=20, help="independent samplings of the MLE generator")
+    parser.add_argument("--out", help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+
+    run = RunDirectory(args.run_dir)
+    config, tokenizer = run.load_config(), run.load_tokenizer()
+    references = read_lines(config.data.test or config.data.corpus)
+    scorer = BleuScorer([tokenizer.tokenize(s) for s in references], max_n=FRONTIER_ORDER)
+    generator = run.load_generator(MLE_GENERATOR_FILE, tokenizer)
+    num, run_seed = config.training.num_eval_samples, config.training.seed
+    gaps, errors, verdicts, self_bleus, self_errors = [], [], [], [], []
+    for draw in range(args.draws):
+        # A fresh curve and a fresh point each draw: the gap's spread then holds both noises, as a run's does.
+        curve_seed, point_seed = run_seed + 1 + 2 * draw, run_seed + 2 + 2 * draw
+        curve = frontier_curve(generator, tokenizer, scorer, None, num, curve_seed)
+        start_length = next(p["mean_length"] for p in curve if p["temperature"] == 1.0)
+        ids = sample_ids(generator, num, 1.0, seed=point_seed)
+        point = point_statistics([tokenizer.ids_to_tokens(row) for row in ids], scorer)
+        verdict = frontier_verdict(curve, point, start_length)
+        self_bleus.append(point["self_bleu"])
+        self_errors.append(point["self_bleu_se"])
+        verdicts.append(verdict["verdict"])
+        if verdict["gap"] is not None:
+            gaps.append(verdict["gap"])
+            errors.append(verdict["noise"] / NOISE_Z)
+    seed = run_seed + 2 * args.draws
+
+    counts = {v: verdicts.count(v) for v in sorted(set(verdicts))}
+    result = {
+        "run_dir": str(args.run_dir), "draws": args.draws, "samples": num,
+        "gap_mean": float(np.mean(gaps)), "gap_sd": float(np.std(gaps, ddof=1)),
+        "estimated_se_mean": float(np.mean(errors)),
+        "verdicts": counts,
+        "false_alarms": (counts.get("above", 0) + counts.get("below", 0)) / len(verdicts),
+        "self_bleu_sd": float(np.std(self_bleus, ddof=1)),
+        "self_bleu_se_mean": float(np.mean(self_errors)),
+    }
+    result["se_ratio"] = result["gap_sd"] / result["estimated_se_mean"]
+    result["self_bleu_se_ratio"] = result["self_bleu_sd"] / result["self_bleu_se_mean"]
+    print(f"{args.run_dir}: the MLE generator against its own curve, {args.draws} draws of a curve and a point, "
+          f"{num} samples each (seeds {run_seed + 1}..{seed})")
+    print(f"  gap BLEU-{FRONTIER_ORDER}: mean {result['gap_mean']:+.4f}, measured sd {result['gap_sd']:.4f}, "
+          f"estimated standard error {result['estimated_se_mean']:.4f} (ratio {result['se_ratio']:.2f}; "
+          f"below 1: the band is wide)")
+    print(f"  verdicts: {counts}; called above or below: {result['false_alarms']:.0%} of draws "
+          f"(a calibrated {NOISE_Z:g}-standard-error band: about 5%)")
+    print(f"  Self-BLEU-{FRONTIER_ORDER} means: measured sd {result['self_bleu_sd']:.4f}, per-sample standard "
+          f"error {result['self_bleu_se_mean']:.4f} (ratio {result['self_bleu_se_ratio']:.2f})")
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if math.isfinite(result["gap_sd"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
