@@ -180,3 +180,18 @@ def test_a_malformed_verdict_leaves_the_report_without_it(trained_run, tmp_path)
     (run / "metrics.json").write_text(json.dumps(metrics))
     write_report(run, tmp_path / "report")
     assert "Against its MLE start" not in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_the_noise_check_draws_the_mle_generator_against_fresh_curves(trained_run, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "verdict_noise.py"
+    spec = importlib.util.spec_from_file_location("verdict_noise", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([str(trained_run.run), "--draws", "3", "--out", str(tmp_path / "noise.json")]) == 0
+    result = json.loads((tmp_path / "noise.json").read_text())
+    assert sum(result["verdicts"].values()) == 3 and result["samples"] == 40
+    assert result["gap_sd"] >= 0 and result["estimated_se_mean"] > 0
+    assert 0 <= result["false_alarms"] <= 1 and result["self_bleu_se_mean"] > 0
