@@ -97,6 +97,20 @@ def test_every_preset_loads_and_documents_itself():
         load_preset("cocoa")
 
 
+def test_relgan_presets_keep_relgans_relaxed_pure_gan_and_the_defaults_do_not():
+    from seqgan_gumbel.config import load_preset, preset_names
+
+    # The defaults: straight-through one-hots and the NLL anchor (docs/adversarial-training.md).
+    assert Config().training.straight_through and Config().training.mle_weight == 1.0
+    relgan = [name for name in preset_names() if load_preset(name).generator.type == "rmc"]
+    assert {"coco", "emnlp", "oracle20", "quick-coco", "quick-oracle40"} <= set(relgan)
+    for name in relgan:  # RelGAN: relaxed vectors to the discriminator, no NLL term
+        training = load_preset(name).training
+        assert (training.straight_through, training.mle_weight) == (False, 0.0), name
+    for name in ("gsgan", "quick-gsgan"):
+        assert load_preset(name).training.straight_through, name
+
+
 def test_config_file_overrides_preset_even_with_default_values(tmp_path):
     from seqgan_gumbel.cli import build_parser, config_from_args
 

@@ -249,8 +249,9 @@ def _reported_bleu_matches_the_samples(result, run_dir, config):
 
 @pytest.mark.parametrize("setup", ["transformer", "relgan"])
 def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, setup):
-    """The transformer, and RelGAN's own configuration (the RMC generator): multi-representation
-    discriminator with spectral norm, RSGAN per representation, gradient clipping."""
+    """The transformer with the defaults (straight-through, the NLL anchor), and RelGAN's own configuration
+    (the RMC generator): multi-representation discriminator with spectral norm, RSGAN per representation,
+    relaxed one-hots, gradient clipping."""
     train_file, test_file = tiny_corpus
     config = _tiny_config(train_file, test_file)
     config.generator.type = "rmc" if setup == "relgan" else setup
@@ -263,6 +264,7 @@ def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, setup):
         config.discriminator.embedding_dim, config.discriminator.num_representations = 2, 4
         config.discriminator.spectral_norm = True
         config.training.loss, config.training.grad_clip, config.training.mle_weight = "rsgan", 5.0, 0.0
+        config.training.straight_through = False  # RelGAN's relaxed vectors (the defaults send hard one-hots)
         config.training.generator_learning_rate = 1e-2
     result = train(config, tmp_path / "run", log=lambda m: None, progress="none")
     _reported_bleu_matches_the_samples(result, tmp_path / "run", config)
