@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -286,7 +287,9 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         return sentences
 
     references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
-    frontier_references = _LazyScorer(tokenizer, test_sentences or sentences)
+    # The report's references as a BleuScorer, built once and only when a verdict needs it.
+    frontier_scorer = functools.cache(lambda: BleuScorer([tokenizer.tokenize(s) for s in test_sentences or sentences],
+                                                         max_n=FRONTIER_ORDER))
     monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
 
     def record_monitor(step: int, values: dict) -> None:
@@ -332,7 +335,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         mle_metrics.update(kept)
         if t.num_eval_samples >= 2:
             # The MLE generator's temperature curve: the final verdict places the GAN against it.
-            mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, frontier_references.scorer(),
+            mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, frontier_scorer(),
                                                            mle_ids, t.num_eval_samples, t.seed)
         # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
         mle_metrics["monitor"] = monitor.measure_start(generator, curve=t.keep_best_gan)
@@ -409,7 +412,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     if "frontier_curve" in mle_metrics:
         final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
         metrics["frontier"] = frontier_verdict(mle_metrics["frontier_curve"],
-                                               point_statistics(final_tokens, frontier_references.scorer()),
+                                               point_statistics(final_tokens, frontier_scorer()),
                                                mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
     run.write_lines("samples/final.txt", samples)
@@ -417,18 +420,6 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
     tensorboard.close()
     return RunResult(run.path, metrics, samples)
-
-
-class _LazyScorer:
-    """The report's BLEU references as a `BleuScorer`, built on first use (a resumed GAN phase may not need it)."""
-
-    def __init__(self, tokenizer: Tokenizer, sentences: list[str]):
-        self.tokenizer, self.sentences, self._scorer = tokenizer, sentences, None
-
-    def scorer(self) -> BleuScorer:
-        if self._scorer is None:
-            self._scorer = BleuScorer([self.tokenizer.tokenize(s) for s in self.sentences], max_n=FRONTIER_ORDER)
-        return self._scorer
 
 
 def frontier_curve(generator, tokenizer: Tokenizer, scorer: BleuScorer, ids_at_1: np.ndarray | None, num: int,
