@@ -169,8 +169,8 @@ def drift_message(step: int, stats: dict, start: dict, change: float) -> str:
     return (f"warning: the mean sample length has moved {change:+.0%} from the MLE start's at adversarial step "
             f"{step} ({stats['mean_length']:.3g} against {start['mean_length']:.3g} tokens, {stats['samples']} samples "
             f"at temperature 1): {'shorter' if change < 0 else 'longer'} sentences move BLEU and Self-BLEU together, so "
-            f"this is not an improvement (the length shortcut; try --set training.straight_through=true, or "
-            f"--keep-best-gan)")
+            f"this is not an improvement (the length shortcut; see \"Troubleshooting\" in the README; --keep-best-gan keeps "
+            f"the best monitored step)")
 
 
 def describe(stats: dict, start: dict) -> str:
