@@ -19,7 +19,9 @@ _SAMPLERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 def _compiled_sampler(generator):
     # One traced graph per generator: tracing the unrolled sampling loop costs
-    # seconds, and training samples the same generator many times.
+    # seconds, and training samples the same generator many times. The batch
+    # size is passed as a tensor, so that every number of sentences (20 shown
+    # after pretraining, the monitor's, the report's) reuses that one graph.
     if generator not in _SAMPLERS:
         _SAMPLERS[generator] = tf.function(generator.generate_with_log_probs, reduce_retracing=True)
     return _SAMPLERS[generator]
@@ -70,12 +72,13 @@ def sample_with_log_probs(
         forced = tf.constant(forced)
     batch_size = min(batch_size, num)
     sampler = _compiled_sampler(generator)
+    batch = tf.constant(batch_size, tf.int32)
     base = np.random.SeedSequence(seed).generate_state(2).astype(np.int64) % (2**31 - 1)
     ids, log_probs = [], []
     for index in range(-(-num // batch_size)):
         step_seed = tf.constant([int(base[0]), int(base[1]) + index], tf.int32)
         batch_ids, batch_log_probs = sampler(
-            batch_size, tf.constant(temperature, tf.float32), seed=step_seed, top_k=top_k, top_p=top_p,
+            batch, tf.constant(temperature, tf.float32), seed=step_seed, top_k=top_k, top_p=top_p,
             forced_tokens=forced,
         )
         ids.append(batch_ids.numpy())
