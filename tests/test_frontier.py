@@ -195,3 +195,12 @@ def test_the_noise_check_draws_the_mle_generator_against_fresh_curves(trained_ru
     assert sum(result["verdicts"].values()) == 3 and result["samples"] == 40
     assert result["gap_sd"] >= 0 and result["estimated_se_mean"] > 0
     assert 0 <= result["false_alarms"] <= 1 and result["self_bleu_se_mean"] > 0
+    # The gap's two parts add up to it, draw by draw and so on average.
+    assert result["linear_gap_mean"] + result["kink_gap_mean"] == pytest.approx(result["gap_mean"], abs=1e-12)
+    # On a straight curve the kink part vanishes; off it, it is what the chord misses.
+    straight = [{"temperature": t, "self_bleu": 0.5 - t / 4, "bleu": 0.9 - t / 2} for t in (0.9, 1.0, 1.1)]
+    point = {"self_bleu": 0.255, "bleu": 0.41}
+    assert module.linear_gap(straight, point) == pytest.approx(0.41 - (0.9 - 1.0 / 2 + 2 * (0.255 - 0.25)))
+    bent = [dict(p) for p in straight]
+    bent[1]["bleu"] += 0.01  # the T 1 point above the chord of its neighbours
+    assert module.linear_gap(bent, point) == pytest.approx(module.linear_gap(straight, point) - 0.01)
