@@ -98,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         # A fresh curve and a fresh point each draw: the gap's spread then holds both noises, as a run's does.
         curve_seed, point_seed = first_seed + 2 * draw, first_seed + 1 + 2 * draw
         curve = frontier_curve(generator, tokenizer, scorer, None, num, curve_seed)
-        start_length = next(p["mean_length"] for p in curve if p["temperature"] == 1.0)
+        at_1 = next(p for p in curve if p["temperature"] == 1.0)
         ids = sample_ids(generator, num, 1.0, seed=point_seed)
         point = point_statistics([tokenizer.ids_to_tokens(row) for row in ids], scorer)
-        verdict = frontier_verdict(curve, point, start_length)
+        verdict = frontier_verdict(curve, point, at_1["mean_length"])
         self_bleus.append(point["self_bleu"])
         self_errors.append(point["self_bleu_se"])
         verdicts.append(verdict["verdict"])
@@ -111,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
             linear = linear_gap(curve, point)
             linear_gaps.append(linear)
             kink_gaps.append(verdict["gap"] - linear)
-            at_1 = next(p for p in curve if p["temperature"] == 1.0)
             bleu_offsets.append(point["bleu"] - at_1["bleu"])
             self_bleu_offsets.append(point["self_bleu"] - at_1["self_bleu"])
     seed = first_seed + 2 * args.draws - 1
