@@ -53,10 +53,25 @@ def test_mle_training_lowers_nll(encoded):
     before = negative_log_likelihood(g, ids)
     trainer = MLETrainer(g)
     trainer.compile(optimizer=keras.optimizers.Adam(1e-2))
+    traces = _count_traces(trainer)
     history = trainer.fit(mle_batches(ids, 32, seed=0), epochs=3, verbose=0, shuffle=False)
     after = negative_log_likelihood(g, ids)
     assert after < before - 0.5
     assert history.history["nll"][-1] < history.history["nll"][0]
+    assert traces == [1], "traced again: compile left the optimizer to build inside the first step"
+
+
+def _count_traces(model) -> list[int]:
+    """Counts the Python calls of `model.train_step` (in graph mode, one per trace) into the returned list."""
+    count = [0]
+    step = model.train_step
+
+    def counted(data):
+        count[0] += 1
+        return step(data)
+
+    model.train_step = counted
+    return count
 
 
 def test_adversarial_step_updates_both_networks_and_counts_steps(encoded):
@@ -69,11 +84,14 @@ def test_adversarial_step_updates_both_networks_and_counts_steps(encoded):
     d_before = [w.copy() for w in d.get_weights()]
     gan = GumbelGAN(g, d, seed=1)
     gan.compile(keras.optimizers.Adam(1e-3, global_clipnorm=5.0), keras.optimizers.Adam(1e-3), loss=loss, discriminator_steps=2)
+    traces = _count_traces(gan)
     history = gan.fit(
         adversarial_batches(ids, 16, gan.real_batches_per_step, seed=0), steps_per_epoch=3, epochs=1, verbose=0, shuffle=False,
         callbacks=[TemperatureSchedule(3, 10.0, "exp")],
     )
     assert int(gan.step_counter.numpy()) == 3
+    # Both optimizers built by compile: their slots are not created inside the traced step, which would trace it twice.
+    assert traces == [1]
     assert float(gan.inverse_temperature.numpy()) == pytest.approx(10.0)
     assert all(np.isfinite(history.history[k][-1]) for k in ("d_loss", "g_loss"))
     assert any(not np.allclose(a, b) for a, b in zip(g_before, g.get_weights()))

@@ -105,6 +105,13 @@ class GumbelGAN(keras.Model):
         self.per_representation = per_representation
         self.generator_first = generator_first
         self.mle_weight = mle_weight
+        # Built here, on the built networks' variables: an optimizer built
+        # lazily creates its slots inside the first traced train_step, and
+        # tf.function then traces the step a second time (seconds for the
+        # unrolled sampling loop).
+        for optimizer, network in ((generator_optimizer, self.generator), (discriminator_optimizer, self.discriminator)):
+            if not optimizer.built and network.built:
+                optimizer.build(network.trainable_variables)
 
     @property
     def real_batches_per_step(self) -> int:

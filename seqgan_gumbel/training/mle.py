@@ -70,6 +70,11 @@ class MLETrainer(keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
         self.grad_clip = grad_clip
         self.padding_targets = padding_targets
+        # Built here: fit does not build the optimizer of a built model, and
+        # one built lazily inside the first traced step makes tf.function
+        # trace the step twice.
+        if self.optimizer is not None and not self.optimizer.built and self.generator.built:
+            self.optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self):

@@ -252,10 +252,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             generator_first=t.generator_first,
             mle_weight=t.mle_weight,
         )
-        # Built up front so that a checkpoint can restore their slots.
-        mle_optimizer.build(generator.trainable_variables)
-        generator_optimizer.build(generator.trainable_variables)
-        discriminator_optimizer.build(discriminator.trainable_variables)
+        # The trainers' compile built the three optimizers, so that a checkpoint can restore their slots.
         best_mle = BestWeights(generator) if t.pretrain_keep_best else None
         best_gan = BestWeights(generator) if t.keep_best_gan else None
     manager = CheckpointManager(
