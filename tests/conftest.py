@@ -166,3 +166,28 @@ def trained_run(tmp_path_factory) -> TrainedRun:
                      "--log-format", "jsonl", *TINY_CLI)
     assert result.returncode == 0, result.stderr
     return TrainedRun(folder, folder / "run", train, test, result)
+
+
+@dataclass(frozen=True)
+class ApiRun:
+    """A finished tiny run trained through the Python API (`tiny_config`: 4 adversarial steps, sampled,
+    monitored and checkpointed every 2) and what it returned and logged."""
+
+    config: object  # the run's Config
+    run: Path
+    result: object  # the TrainResult
+    messages: list
+
+
+@pytest.fixture(scope="session")
+def api_run(tmp_path_factory) -> ApiRun:
+    """One tiny run trained through `train()`, shared by the tests that only read it (files they write go
+    outside the run directory)."""
+    from seqgan_gumbel.training.run import train
+
+    folder = tmp_path_factory.mktemp("api")
+    config = tiny_config(*write_tiny_corpus(folder))
+    config.training.monitor_samples = 30  # not the 50 evaluation samples, so that tests can tell the two apart
+    messages = []
+    result = train(config, folder / "run", log=messages.append, progress="none")
+    return ApiRun(config, folder / "run", result, messages)

@@ -162,9 +162,10 @@ def test_mle_padding_targets_train_pad_after_eos_but_nll_counts_tokens_only():
         generator = LSTMGenerator(VOCAB, LENGTH, embedding_dim=8, hidden_dim=16)
         trainer = MLETrainer(generator)
         trainer.compile(optimizer=keras.optimizers.Adam(1e-2), padding_targets=padding)
-        first = trainer.train_step(ids)
+        step = tf.function(trainer.train_step)  # 61 eager steps of the unrolled LSTM cost seconds
+        first = step(ids)
         for _ in range(60):
-            trainer.train_step(ids)
+            step(ids)
         # P(PAD) right after EOS, teacher-forced.
         inputs = tf.concat([tf.fill((32, 1), 1), ids[:, :-1]], axis=1)
         probs = tf.nn.softmax(generator(inputs))

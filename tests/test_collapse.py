@@ -170,31 +170,29 @@ def _monitor_records(run_dir):
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").open() if '"phase": "monitor"' in line]
 
 
-def test_a_run_records_the_monitor_at_the_sampling_period(tmp_path, tiny_corpus):
-    config = tiny_config(*tiny_corpus, adversarial_steps=4, every=2)
-    config.training.monitor_samples = 30
-    messages = []
-    train(config, tmp_path / "run", log=messages.append, progress="none")
-    records = _monitor_records(tmp_path / "run")
+def test_a_run_records_the_monitor_at_the_sampling_period(api_run, tmp_path):
+    run_dir, messages, samples = api_run.run, api_run.messages, api_run.config.training.monitor_samples
+    assert api_run.config.training.sample_every == 2 and api_run.config.training.adversarial_steps == 4
+    records = _monitor_records(run_dir)
     assert [(r["step"], r["generator"]) for r in records] == [(0, "mle"), (2, "gan"), (4, "gan")]
     for record in records:
-        assert record["samples"] == 30 and record["temperature"] == 1.0
+        assert record["samples"] == samples and record["temperature"] == 1.0
         assert 0 < record["mean_length"] <= 8 and 0 < record["distinct"] <= 1 and 0 <= record["self_bleu"]["5"] <= 1
         assert "frontier_gap" not in record and "bleu" not in record  # only with --keep-best-gan
-    mle = json.loads((tmp_path / "run" / "metrics_mle.json").read_text())
+    mle = json.loads((run_dir / "metrics_mle.json").read_text())
     assert mle["monitor"]["mean_length"] == records[0]["mean_length"] and "curve" not in mle["monitor"]
     assert not any("possible collapse" in m for m in messages)
-    assert any(m.startswith("collapse monitor, MLE start (30 samples)") for m in messages)
+    assert any(m.startswith(f"collapse monitor, MLE start ({samples} samples)") for m in messages)
     # TensorBoard has them too.
     from test_progress import _read_events
 
-    scalars, _, _ = _read_events(tmp_path / "run" / "tensorboard")
+    scalars, _, _ = _read_events(run_dir / "tensorboard")
     assert [s for s, _ in scalars["monitor/mean_length"]] == [0, 2, 4]
     assert {"monitor/distinct", "monitor/self_bleu/5"} <= set(scalars)
     # And the report.
     from seqgan_gumbel.report import write_report
 
-    written = write_report(tmp_path / "run")
+    written = write_report(run_dir, tmp_path / "report")  # beside the shared run, not inside it
     assert "monitor" in written
     assert "## Collapse monitor" in written["report"].read_text()
 

@@ -17,7 +17,7 @@ from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import PeriodicCheckpoint, TemperatureSchedule
 from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
 from seqgan_gumbel.training.mle import MLETrainer, token_nll
-from seqgan_gumbel.likelihood import negative_log_likelihood
+from seqgan_gumbel.likelihood import LikelihoodEvaluator, negative_log_likelihood
 from seqgan_gumbel.training.run import train
 
 from conftest import tiny_config, tiny_generators, tiny_sentences, write_tiny_corpus
@@ -45,6 +45,30 @@ def test_token_nll_masks_padding_and_counts_eos(encoded):
     assert float(count) == float((ids[:4] != 0).sum())
     # An untrained model is close to uniform over the vocabulary.
     assert float(total / count) == pytest.approx(np.log(tok.vocab_size), rel=0.1)
+
+
+def test_one_likelihood_evaluator_traces_once_and_scores_the_current_weights(encoded, monkeypatch):
+    tok, ids = encoded
+    g, _ = _models(tok.vocab_size)
+    traces = [0]
+    test_step = MLETrainer.test_step
+
+    def counted(self, data):
+        traces[0] += 1
+        return test_step(self, data)
+
+    monkeypatch.setattr(MLETrainer, "test_step", counted)
+    evaluate = LikelihoodEvaluator(g)
+    first, other = evaluate(ids[:64]), evaluate(ids[64:192])
+    original = g.get_weights()
+    g.set_weights([w * 4.0 for w in original])
+    scaled = evaluate(ids[:64])
+    assert traces == [1], "one graph for every set and every weight"
+    assert scaled == pytest.approx(negative_log_likelihood(g, ids[:64]), rel=1e-6)
+    assert abs(scaled - first) > 0.05  # the graph reads the weights of the moment, not those of its trace
+    g.set_weights(original)
+    assert (first, other) == pytest.approx((negative_log_likelihood(g, ids[:64]), negative_log_likelihood(g, ids[64:192])),
+                                           rel=1e-6)
 
 
 def test_mle_training_lowers_nll(encoded):
@@ -102,8 +126,9 @@ def test_discriminator_learns_to_separate_real_from_untrained_fakes(encoded):
     tok, ids = encoded
     g, d = _models(tok.vocab_size)
     gan = GumbelGAN(g, d, seed=2)
-    gan.compile(keras.optimizers.Adam(1e-9), keras.optimizers.Adam(3e-3), loss="standard", discriminator_steps=3)
-    gan.fit(adversarial_batches(ids, 32, gan.real_batches_per_step, seed=0), steps_per_epoch=25, epochs=1, verbose=0, shuffle=False)
+    # One discriminator step per iteration, 75 iterations: each step is traced into train_step (seconds apiece).
+    gan.compile(keras.optimizers.Adam(1e-9), keras.optimizers.Adam(3e-3), loss="standard", discriminator_steps=1)
+    gan.fit(adversarial_batches(ids, 32, gan.real_batches_per_step, seed=0), steps_per_epoch=75, epochs=1, verbose=0, shuffle=False)
     fake, _ = g.sample_relaxed(64, 1.0, seed=tf.constant([9, 9]))
     real_score = float(tf.reduce_mean(tf.sigmoid(d(tf.constant(ids[:64])))))
     fake_score = float(tf.reduce_mean(tf.sigmoid(d(fake))))
@@ -198,17 +223,8 @@ def _tiny_config(corpus, test=None) -> Config:
     return tiny_config(corpus, test)
 
 
-@pytest.fixture(scope="module")
-def api_run(tmp_path_factory):
-    """(config, run dir, TrainResult) of one tiny run trained through the Python API."""
-    folder = tmp_path_factory.mktemp("api")
-    config = _tiny_config(*write_tiny_corpus(folder))
-    result = train(config, folder / "run", log=lambda m: None, progress="none")
-    return config, folder / "run", result
-
-
 def test_train_writes_a_complete_run_directory(api_run):
-    config, run, result = api_run
+    config, run, result = api_run.config, api_run.run, api_run.result
     for name in ["config.json", "vocab.json", "corpus_stats.json", "generator_mle.keras", "generator.keras",
                  "discriminator.keras", "metrics.json", "samples/pretrained.txt", "samples/step-000002.txt",
                  "samples/final.txt", "checkpoints/adversarial-00000004/state.json", "metrics_mle.json"]:
@@ -224,7 +240,7 @@ def test_train_writes_a_complete_run_directory(api_run):
 
 
 def test_same_seed_same_run(api_run, tmp_path):
-    config, _, first = api_run
+    config, first = api_run.config, api_run.result
     again = train(Config.from_dict(config.to_dict()), tmp_path / "again", log=lambda m: None, progress="none")
     assert again.samples == first.samples
     timings = {"pretrain_seconds", "train_seconds"}
@@ -236,7 +252,10 @@ def test_same_seed_same_run(api_run, tmp_path):
 def test_grammar_corpus_report_includes_validity(tmp_path):
     from conftest import REPO_ROOT
 
-    config = _tiny_config(REPO_ROOT / "data" / "arithmetic" / "train.txt")
+    corpus = tmp_path / "arithmetic.txt"  # the first 512 expressions: the validity report is the point, not the size
+    lines = (REPO_ROOT / "data" / "arithmetic" / "train.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    corpus.write_text("".join(lines[:512]), encoding="utf-8")
+    config = _tiny_config(corpus)
     config.data.max_length = 9  # two thirds of the expressions (tracing the sampling loop costs per position)
     config.data.grammar = str(REPO_ROOT / "data" / "arithmetic.pcfg")
     config.training.pretrain_epochs = 1
@@ -250,8 +269,9 @@ def test_grammar_corpus_report_includes_validity(tmp_path):
 
 
 def _reported_bleu_matches_the_samples(result, run_dir, config):
-    """The report's BLEU is the BLEU of the final generator's samples (the run's seed) against the test sentences."""
-    from seqgan_gumbel.generation import sample_ids
+    """The saved generator, loaded in safe mode and sampled with the run's seed (as `generate` does), writes the
+    report's samples, and the report's BLEU is theirs against the test sentences."""
+    from seqgan_gumbel.generation import decode_all, sample_ids
     from seqgan_gumbel.metrics.bleu import bleu
     from seqgan_gumbel.rundir import RunDirectory
 
@@ -259,6 +279,7 @@ def _reported_bleu_matches_the_samples(result, run_dir, config):
     tokenizer = run.load_tokenizer()
     generator = keras.saving.load_model(run_dir / "generator.keras", safe_mode=True, compile=False)
     ids = sample_ids(generator, config.training.num_eval_samples, seed=config.training.seed)
+    assert decode_all(tokenizer, ids) == result.samples
     hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
     references = [tokenizer.tokenize(s) for s in Path(config.data.test).read_text(encoding="utf-8").splitlines()]
     expected = bleu(hypotheses, references).scores
@@ -285,10 +306,7 @@ def test_every_generator_type_trains_end_to_end(tmp_path, tiny_corpus, setup):
         config.training.straight_through = False  # RelGAN's relaxed vectors (the defaults send hard one-hots)
         config.training.generator_learning_rate = 1e-2
     result = train(config, tmp_path / "run", log=lambda m: None, progress="none")
-    _reported_bleu_matches_the_samples(result, tmp_path / "run", config)
-    from seqgan_gumbel.generation import generate
-
-    assert len(generate(tmp_path / "run", 5, seed=1)) == 5
+    _reported_bleu_matches_the_samples(result, tmp_path / "run", config)  # samples the saved generator
     if setup == "relgan":
         # The adversarial steps moved the generator away from its MLE start.
         import keras as k

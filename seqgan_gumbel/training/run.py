@@ -24,7 +24,7 @@ from seqgan_gumbel.frontier import (
 )
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
-from seqgan_gumbel.likelihood import negative_log_likelihood
+from seqgan_gumbel.likelihood import LikelihoodEvaluator
 from seqgan_gumbel.metrics.bleu import BleuScorer, bleu, self_bleu
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.schedules import inverse_temperature
@@ -288,6 +288,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     frontier_scorer = functools.cache(lambda: BleuScorer([tokenizer.tokenize(s) for s in test_sentences or sentences],
                                                          max_n=FRONTIER_ORDER))
     monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
+    # NLL_test and NLL_train of the MLE and of the final generator, through one traced graph.
+    likelihood = LikelihoodEvaluator(generator)
 
     def record_monitor(step: int, values: dict) -> None:
         _record_monitor(run, tensorboard, step, values, started)
@@ -327,7 +329,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
         mle_metrics = evaluate_generator(
             generator, tokenizer, test_sentences or sentences, test_ids, mle_ids, t.batch_size,
-            prepared.grammar_checker, train_ids,
+            prepared.grammar_checker, train_ids, likelihood,
         )
         mle_metrics.update(kept)
         if t.num_eval_samples >= 2:
@@ -396,7 +398,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     final_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
     metrics = evaluate_generator(
         generator, tokenizer, test_sentences or sentences, test_ids, final_ids, t.batch_size,
-        prepared.grammar_checker, train_ids,
+        prepared.grammar_checker, train_ids, likelihood,
     )
     metrics.update(
         mle=mle_metrics,
@@ -541,6 +543,7 @@ def evaluate_generator(
     batch_size: int = 64,
     grammar_checker=None,
     train_ids: np.ndarray | None = None,
+    likelihood: LikelihoodEvaluator | None = None,
 ) -> dict:
     """BLEU of the generator's samples and its NLL of the test sentences.
 
@@ -553,6 +556,8 @@ def evaluate_generator(
         batch_size: batch size of the NLL evaluation.
         grammar_checker: a `GrammarChecker` for the corpus's grammar, or None.
         train_ids: encoded training sentences for NLL_train (None: skipped).
+        likelihood: the generator's `LikelihoodEvaluator`, shared between
+            evaluations of one run (None: a new one).
 
     Returns:
         {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "nll_train": ..., "num_samples": ...,
@@ -574,10 +579,11 @@ def evaluate_generator(
         # Beside BLEU and Self-BLEU always: shorter sentences move both.
         "mean_length": float(np.mean([len(h) for h in hypotheses])),
     }
+    likelihood = likelihood or LikelihoodEvaluator(generator)
     if test_ids is not None:
-        metrics["nll_test"] = negative_log_likelihood(generator, test_ids, batch_size)
+        metrics["nll_test"] = likelihood(test_ids, batch_size)
     if train_ids is not None:
-        metrics["nll_train"] = negative_log_likelihood(generator, train_ids, batch_size)
+        metrics["nll_train"] = likelihood(train_ids, batch_size)
     if grammar_checker is not None:
         metrics["grammar_validity"] = grammar_checker.validity(hypotheses)
     return metrics
