@@ -22,8 +22,16 @@ def _compiled_sampler(generator):
     # seconds, and training samples the same generator many times. The batch
     # size is passed as a tensor, so that every number of sentences (20 shown
     # after pretraining, the monitor's, the report's) reuses that one graph.
+    # The graph reaches the generator through a weak reference: a bound method
+    # in the value would keep its key alive, and no generator sampled in a
+    # long process (a sweep over many runs) would ever be freed.
     if generator not in _SAMPLERS:
-        _SAMPLERS[generator] = tf.function(generator.generate_with_log_probs, reduce_retracing=True)
+        generator_ref = weakref.ref(generator)
+
+        def generate_with_log_probs(*args, **kwargs):
+            return generator_ref().generate_with_log_probs(*args, **kwargs)
+
+        _SAMPLERS[generator] = tf.function(generate_with_log_probs, reduce_retracing=True)
     return _SAMPLERS[generator]
 
 

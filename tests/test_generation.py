@@ -160,3 +160,22 @@ def test_filtered_sampling_follows_the_renormalised_probabilities(top_k, top_p):
     frequency = np.bincount(tokens, minlength=4) / rows
     # Four binomial standard deviations.
     np.testing.assert_allclose(frequency, target, atol=4 * np.sqrt(0.25 / rows))
+
+
+def test_a_sampled_generator_is_freed_with_its_compiled_sampler():
+    """The per-generator sampling graph must not keep its generator alive (a sweep loads many)."""
+    import gc
+    import weakref
+
+    from seqgan_gumbel.generation import _SAMPLERS, sample_ids
+
+    gc.collect()
+    cached = len(_SAMPLERS)
+    model = LSTMGenerator(12, 6, embedding_dim=4, hidden_dim=8)
+    first = sample_ids(model, 3, seed=1)
+    np.testing.assert_array_equal(sample_ids(model, 3, seed=1), first)  # the cached graph, same samples
+    assert len(_SAMPLERS) == cached + 1
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None and len(_SAMPLERS) == cached
