@@ -116,15 +116,12 @@ def _latest_adversarial_step(out):
 
 
 def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted):
-    """SIGKILLed mid-MLE and resumed; the resumed process SIGKILLed mid-GAN at step 6 (not 0: the
-    adversarial-00000000 checkpoint at the end of pretraining would resume nothing of the GAN's own
-    state) and resumed again: weights and samples as if never killed."""
+    """SIGKILLed mid-GAN at step 6 (not 0: the adversarial-00000000 checkpoint at the end of pretraining
+    would resume nothing of the GAN's own state) and resumed: weights and samples as if never killed.
+    (A resume mid-MLE, mid-epoch even, is the Ctrl-C test's.)"""
     out = corpus.parent / "killed"
-    status, _ = _kill_when(out, "pretrain-")
+    status, _ = _kill_when(out, "adversarial-00000006")
     assert status == -signal.SIGKILL, "the run finished before it could be killed"
-    assert not list((out / "checkpoints").glob("adversarial-*")), "killed after pretraining, not during it"
-    status, _ = _kill_when(out, "adversarial-00000006", resume=True)
-    assert status == -signal.SIGKILL, "the resumed run finished before it could be killed"
     assert not (out / "generator.keras").exists()
     assert _latest_adversarial_step(out) >= 6
     _resume_and_compare(out, uninterrupted)
@@ -138,17 +135,17 @@ def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):
 
 
 @contextlib.contextmanager
-def _sigint_when(folder: Path, timeout=300):
-    """Sends this process a real SIGINT as soon as `folder` exists (a watcher thread; Python runs the
-    handler in the main thread, where `cli.main` trains). A SIGINT that arrives outside the run's own
-    handler is ignored instead of stopping the test session."""
+def _sigint_when(folder: Path, pattern: str, timeout=300):
+    """Sends this process a real SIGINT as soon as a folder matching `pattern` exists in `folder` (a watcher
+    thread; Python runs the handler in the main thread, where `cli.main` trains). A SIGINT that arrives outside
+    the run's own handler is ignored instead of stopping the test session."""
     previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
     done = threading.Event()
 
     def watch():
         deadline = time.monotonic() + timeout
         while not done.is_set() and time.monotonic() < deadline:
-            if folder.exists():
+            if folder.is_dir() and list(folder.glob(pattern)):
                 os.kill(os.getpid(), signal.SIGINT)
                 return
             time.sleep(0.005)
@@ -164,17 +161,21 @@ def _sigint_when(folder: Path, timeout=300):
 
 
 def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(corpus, uninterrupted):
+    """Ctrl-C during the second MLE epoch (after the first epoch's checkpoint): the interrupt's own
+    checkpoint, mid-epoch, carries the data position and the best-epoch choice so far."""
     out = corpus.parent / "interrupted"
-    with _sigint_when(out / "checkpoints" / "adversarial-00000004"):
+    with _sigint_when(out / "checkpoints", "pretrain-*[0-9]"):
         result = run_cli("train", "--corpus", corpus, "--out", out, *SETTINGS, *_keep_best(corpus))
     status, stderr = result.returncode, result.stderr
     assert status == 130, stderr
     assert "resume with: seqgan-gumbel train --resume --out" in stderr
     assert "Traceback" not in stderr
-    # The interrupt's own checkpoint: step 4 when Ctrl-C came during step 4's callbacks, later otherwise.
     saved = Path(re.search(r"checkpoint saved in (\S+);", stderr).group(1))
     assert saved.parent == out / "checkpoints" and (saved / "state.json").is_file()
-    assert json.loads((saved / "state.json").read_text())["adversarial_steps"] >= 4
+    state = json.loads((saved / "state.json").read_text())
+    steps_per_epoch = 1600 // 16
+    assert state["phase"] == "pretrain" and steps_per_epoch <= state["mle_steps"] < 4 * steps_per_epoch, state
+    assert not list((out / "checkpoints").glob("adversarial-*")), "interrupted after pretraining, not during it"
     _resume_and_compare(out, uninterrupted)
 
 
