@@ -116,7 +116,8 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     tr.add_argument("--resume", action="store_true",
                     help="continue the killed or interrupted run in --out from its newest checkpoint "
-                    "(its own settings and corpus; other settings flags are refused)")
+                    "(its own settings and corpus; the flags that started it may be repeated, a "
+                    "setting that differs is refused)")
     tr.add_argument("--pretrained", metavar="FILE", default=None,
                     help="skip MLE pretraining: start from an earlier run's generator_mle.keras "
                     "(same corpus and generator settings)")
@@ -303,13 +304,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The run config: defaults, then --preset, then --config FILE, then --set, then flags."""
+def config_from_args(args: argparse.Namespace, origins: dict[str, str] | None = None) -> Config:
+    """The run config: defaults, then --preset, then --config FILE, then --set, then flags.
+
+    Args:
+        args: the parsed train command line.
+        origins: if given, filled with every setting the command line names, as
+            dotted key -> the option that named it (a preset or config file
+            names the settings it changes).
+
+    Returns:
+        The validated config.
+    """
     from seqgan_gumbel.config import load_preset
 
-    config = load_preset(args.preset) if args.preset else Config()
+    origins = {} if origins is None else origins
+    config = Config()
+    if args.preset:
+        config = _note_changes(config, load_preset(args.preset), f"--preset {args.preset}", origins)
     if args.config:
-        config.update_from_file(args.config)
+        config = _note_changes(config, Config.from_dict(config.to_dict()).update_from_file(args.config),
+                               f"--config {args.config}", origins)
     for item in args.set:
         key, sep, raw = item.partition("=")
         if not sep:
@@ -319,11 +334,21 @@ def config_from_args(args: argparse.Namespace) -> Config:
         except json.JSONDecodeError:
             value = raw
         config.set(key.strip(), value, source=f"--set {item}")
+        origins[key.strip()] = f"--set {item}"
     for flag, (section, name) in _TRAIN_FLAGS.items():
         value = getattr(args, flag)
         if value is not None:
             setattr(getattr(config, section), name, value)
+            origins[f"{section}.{name}"] = f"--{flag.replace('_', '-')}"
     return config.validate()
+
+
+def _note_changes(before: Config, after: Config, origin: str, origins: dict[str, str]) -> Config:
+    old = before.to_dict()
+    for section, values in after.to_dict().items():
+        if isinstance(values, dict):
+            origins.update({f"{section}.{k}": origin for k, v in values.items() if old[section][k] != v})
+    return after
 
 
 def _quiet_tensorflow() -> None:
@@ -338,12 +363,15 @@ def _train(args) -> int:
     # Every input is checked before TensorFlow loads: bad input fails in a
     # fraction of a second and leaves nothing behind.
     if args.resume:
-        given = [f"--{flag.replace('_', '-')}" for flag in _TRAIN_FLAGS if getattr(args, flag) is not None]
-        if given or args.config or args.set or args.overwrite or args.preset:
-            raise UserInputError(
-                f"--resume continues a run with its own settings; drop {', '.join(given) or '--config/--set/--overwrite'}"
-            )
-        prepared = prepare_resume(args.out)
+        if args.overwrite:
+            raise UserInputError("--resume continues the run in --out and --overwrite would replace it: drop one")
+        # The command that started the run, re-run with --resume, is accepted:
+        # only a setting that differs from the run's own is refused.
+        origins: dict[str, str] = {}
+        config = config_from_args(args, origins)
+        settings = config.to_dict()
+        prepared = prepare_resume(args.out, {key: (settings[key.partition(".")[0]][key.partition(".")[2]], origin)
+                                             for key, origin in origins.items()})
     else:
         prepared = prepare_run(config_from_args(args), args.out, overwrite=args.overwrite)
     _quiet_tensorflow()

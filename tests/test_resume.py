@@ -96,8 +96,9 @@ def _kill_when(out, checkpoint, timeout=300, resume=False):
     return process.returncode, stderr
 
 
-def _resume_and_compare(out, uninterrupted):
-    resumed = run_cli("train", "--resume", "--out", out, "-q")
+def _resume_and_compare(out, uninterrupted, *command):
+    """Resumes with `train --resume --out OUT` plus `command` (the run's own flags may be repeated)."""
+    resumed = run_cli("train", "--resume", "--out", out, "-q", *command)
     assert resumed.returncode == 0, resumed.stderr
     final = json.loads((out / "checkpoints" / sorted(os.listdir(out / "checkpoints"))[-1] / "state.json").read_text())
     assert final["adversarial_steps"] == 16 and final["mle_steps"] == 4 * (1600 // 16)
@@ -127,11 +128,34 @@ def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted):
     _resume_and_compare(out, uninterrupted)
 
 
-def test_resume_refuses_changed_settings_and_missing_runs(corpus, tmp_path):
+@pytest.mark.parametrize("flags, message", [
+    (["--beta-max", "3"], "--beta-max sets training.beta_max = 3.0, the run has 100.0"),
+    (["--set", "training.discriminator_steps=3"],
+     "--set training.discriminator_steps=3 sets training.discriminator_steps = 3, the run has 2"),
+    (["--preset", "quick-gsgan"], "--preset quick-gsgan sets "),
+    (["--corpus", "validation.txt"], "--corpus sets data.corpus = "),
+    (["--overwrite"], "--overwrite would replace it"),
+])
+def test_resume_refuses_a_setting_that_differs_from_the_runs_and_touches_nothing(corpus, tmp_path, flags, message):
+    """Checked before anything is read or written (the run's settings as `train` saves them suffice)."""
+    from seqgan_gumbel.cli import build_parser, config_from_args
+    from seqgan_gumbel.rundir import RunDirectory
+
+    run = tmp_path / "run"
+    run.mkdir()
+    command = ["--corpus", str(corpus), *map(str, SETTINGS), *map(str, _keep_best(corpus))]
+    RunDirectory(run).save_config(config_from_args(build_parser().parse_args(["train", "--out", str(run), *command])))
+    before = (run / "config.json").read_text()
+    flags = [str(corpus.parent / f) if f.endswith(".txt") else f for f in flags]
+    result = run_cli("train", "--resume", "--out", run, *command, *flags)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"] and (run / "config.json").read_text() == before
+
+
+def test_resume_refuses_a_missing_run(tmp_path):
     result = run_cli("train", "--resume", "--out", tmp_path / "none")
     assert result.returncode == 2 and "run directory not found" in result.stderr
-    result = run_cli("train", "--resume", "--out", tmp_path, "--beta-max", "3")
-    assert result.returncode == 2 and "drop --beta-max" in result.stderr
 
 
 @contextlib.contextmanager
@@ -176,7 +200,8 @@ def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(corpus
     steps_per_epoch = 1600 // 16
     assert state["phase"] == "pretrain" and steps_per_epoch <= state["mle_steps"] < 4 * steps_per_epoch, state
     assert not list((out / "checkpoints").glob("adversarial-*")), "interrupted after pretraining, not during it"
-    _resume_and_compare(out, uninterrupted)
+    # What users do: the very command that started the run, plus --resume.
+    _resume_and_compare(out, uninterrupted, "--corpus", corpus, *SETTINGS, *_keep_best(corpus))
 
 
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(corpus):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,19 +58,33 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def prepare_resume(run_dir: str | Path) -> PreparedRun:
+# Settings that name files: equal when they name the same file, however written.
+_PATH_SETTINGS = frozenset({"data.corpus", "data.test", "data.validation", "data.grammar", "data.vocabulary",
+                            "training.pretrained_generator"})
+
+
+def prepare_resume(run_dir: str | Path, settings: dict[str, tuple[Any, str]] | None = None) -> PreparedRun:
     """Reads a killed run's settings, vocabulary and corpora for `--resume`.
 
     The corpora must be the files the run started with (same path, same
     bytes): a resumed run that trained on different data would not be the
     same run.
 
+    Args:
+        run_dir: the run directory to continue.
+        settings: the settings the resuming command names, as dotted key ->
+            (value, the option that named it). Each must equal the run's own,
+            so that the command that started the run, re-run with `--resume`,
+            is accepted; settings it does not name are the run's.
+
     Raises:
-        UserInputError: not a run directory, damaged files, or changed corpora.
+        UserInputError: not a run directory, damaged files, changed corpora,
+            or a setting that differs from the run's (named, with both values).
     """
     run = RunDirectory(run_dir)
     run.require_run()
     config = run.load_config()
+    _check_same_settings(config, settings or {}, run.path)
     tokenizer = run.load_tokenizer()
     record = run.read_json(CORPUS_STATS_FILE)
     expected = record.get("sha256", {}) if isinstance(record, dict) else {}
@@ -82,6 +97,20 @@ def prepare_resume(run_dir: str | Path) -> PreparedRun:
     prepared = PreparedRun(config, run, False, tokenizer, sentences, train_ids, train_stats, resume=True)
     _add_test_and_grammar(prepared)
     return prepared
+
+
+def _check_same_settings(config: Config, settings: dict[str, tuple[Any, str]], run_path: Path) -> None:
+    run_settings = config.to_dict()
+    for key, (value, origin) in settings.items():
+        section, _, name = key.partition(".")
+        own = run_settings[section][name]
+        same = (own == value if key not in _PATH_SETTINGS or not (own and value)
+                else Path(own).resolve() == Path(value).resolve())
+        if not same:
+            raise UserInputError(
+                f"--resume continues {run_path} with its own settings: {origin} sets {key} = {value!r}, "
+                f"the run has {own!r} (drop it, or start a new run)"
+            )
 
 
 def prepare_run(config: Config, run_dir: str | Path, overwrite: bool = False) -> PreparedRun:
