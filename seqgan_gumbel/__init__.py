@@ -13,9 +13,16 @@ The three jobs, callable from Python::
 
 The package is importable without loading TensorFlow: the names above are
 resolved on first use, and the metrics and tokenizer are pure Python/numpy.
+A run's saved models load with plain Keras after ``import seqgan_gumbel``
+(``keras.models.load_model("runs/demo/generator.keras")``): the model classes
+register with Keras as soon as TensorFlow and Keras are imported.
 """
 
 __version__ = "0.1.0"
+
+from seqgan_gumbel.keras_registration import register_models_when_keras_loads as _register_models
+
+_register_models()
 
 _LAZY = {
     "Config": ("seqgan_gumbel.config", "Config"),

@@ -1,4 +1,7 @@
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +53,22 @@ def test_no_unsafe_loading_anywhere_in_the_package():
         for call in re.findall(r"keras\.(?:saving|models)\.load_model\([^)]*\)", text):
             assert "safe_mode=True" in call, (path, call)
     assert any("safe_mode=True" in text for text in source.values())
+
+
+@pytest.mark.parametrize("imports", [
+    "import seqgan_gumbel; import keras",  # Keras imports TensorFlow halfway through its own import
+    "import seqgan_gumbel; import tensorflow; import keras",  # and TensorFlow imports Keras halfway through its own
+    "import keras; import seqgan_gumbel",  # already loaded: registered at once
+])
+def test_a_runs_models_load_with_plain_keras_after_importing_the_package(trained_run, imports):
+    """What a user writes: no `import seqgan_gumbel.models` needed (a fresh interpreter: nothing imported yet)."""
+    code = (f"{imports}\n"
+            "import sys\n"
+            "for name in ('generator.keras', 'generator_mle.keras', 'discriminator.keras'):\n"
+            "    model = keras.models.load_model(sys.argv[1] + '/' + name, safe_mode=True, compile=False)\n"
+            "    assert model.count_params() > 0, name\n"
+            "print(type(model).__name__, 'seqgan_gumbel.models' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code, str(trained_run.run)], capture_output=True, text=True,
+                            cwd=PACKAGE.parent, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["CNNDiscriminator", "True"]
