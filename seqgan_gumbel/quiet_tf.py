@@ -1,7 +1,8 @@
 """Importing TensorFlow without its start-up chatter on stderr.
 
 TensorFlow's C++ libraries print oneDNN and CUDA-probe notices while loading,
-before TF_CPP_MIN_LOG_LEVEL is honoured. The command line promises "nothing
+before TF_CPP_MIN_LOG_LEVEL is honoured, and log notices later (some at
+ERROR level) unless it is 3. The command line promises "nothing
 but results on stdout, and one-line errors on stderr", so the import runs with
 file descriptor 2 sent to a temporary file, replayed only if the import fails.
 """
@@ -19,7 +20,11 @@ def import_tensorflow():
     Returns:
         The tensorflow module.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3, not 2: TensorFlow also logs harmless notices at ERROR level (the oneDNN
+    # int32 fallback, at the first adversarial step on many CPUs); real failures
+    # reach the user as Python exceptions with their message. A user who wants
+    # TensorFlow's own log sets the variable (e.g. TF_CPP_MIN_LOG_LEVEL=0).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     sys.stderr.flush()

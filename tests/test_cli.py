@@ -4,6 +4,7 @@ is the point."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -199,9 +200,11 @@ def test_deterministic_flag_is_recorded_in_the_config():
     assert config_from_args(build_parser().parse_args(["train", "--out", "x"])).training.deterministic is False
 
 
-def test_the_installed_entry_point_runs_in_a_real_process(tmp_path):
-    """`python -m seqgan_gumbel` as a process: bad input is one line on stderr (no
-    TensorFlow noise, no traceback) and exit status 2; --help exits 0."""
+def test_the_installed_entry_point_runs_in_a_real_process(tmp_path, tiny_corpus):
+    """`python -m seqgan_gumbel` as a process, with TensorFlow's log level not set: bad input is one line on
+    stderr (no traceback) and exit status 2; --help exits 0; a training run's stderr holds its own lines only,
+    none of TensorFlow's C++ log (e.g. "E0000 ... oneDNN supports DT_INT32 only on platforms with AVX-512",
+    which TensorFlow logs at the first adversarial step on CPUs without AVX-512 int32 kernels)."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     command = [sys.executable, "-m", "seqgan_gumbel"]
@@ -210,6 +213,13 @@ def test_the_installed_entry_point_runs_in_a_real_process(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0, bad.stderr
     assert "nowhere: run directory not found" in bad.stderr
     assert subprocess.run([*command, "--help"], capture_output=True, env=env, timeout=300).returncode == 0
+    train, test = tiny_corpus
+    run = subprocess.run([*command, "train", "--corpus", train, "--out", tmp_path / "run", *TINY_CLI,
+                          "--pretrain-epochs", "1", "--adversarial-steps", "1", "--log-format", "jsonl"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    tensorflow_log = [line for line in run.stderr.splitlines() if re.match(r"[IWEF]\d{4} ", line)]
+    assert not tensorflow_log, tensorflow_log
 
 
 def test_show_prints_the_resolved_config(trained_run):
