@@ -20,7 +20,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from seqgan_gumbel.models import LSTMGenerator
-    from seqgan_gumbel.training.distribution import make_strategy
+    from seqgan_gumbel.training.distribution import make_strategy, single_worker_note
     from seqgan_gumbel.training.mle import MLETrainer
 
     ids = np.random.default_rng(0).integers(4, 40, (16, 9)).astype("int32")
@@ -40,7 +40,8 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 
     single = one_step("none")
     mirrored = one_step("mirrored")
-    print(json.dumps({"replicas": [single[0], mirrored[0]], "nll": [single[1], mirrored[1]],
+    notes = [single_worker_note(name, make_strategy(name)) for name in ("none", "mirrored", "multiworker")]
+    print(json.dumps({"replicas": [single[0], mirrored[0]], "nll": [single[1], mirrored[1]], "notes": notes,
                       "max_weight_diff": max(float(np.max(np.abs(np.array(a) - np.array(b))))
                                              for a, b in zip(single[2], mirrored[2]))}))
 """)
@@ -56,6 +57,8 @@ def test_two_logical_cpu_replicas_give_the_single_device_step():
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["replicas"] == [1, 2]
+    # No TF_CONFIG here: "multiworker" says that it trains as one worker.
+    assert report["notes"][:2] == [None, None] and "training as one worker" in report["notes"][2]
     # The loss of the same global batch, and the weights after one clipped update, agree.
     assert report["nll"][0] == pytest.approx(report["nll"][1], rel=1e-5)
     assert report["max_weight_diff"] < 1e-5
@@ -76,7 +79,7 @@ def test_two_workers_on_localhost_train_together(tmp_path):
     corpus.write_text("".join(s + "\n" for s in tiny_sentences(128, 0)))
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     settings = ["--max-length", "8", "--batch-size", "16", "--pretrain-epochs", "1", "--adversarial-steps", "2",
-                "--strategy", "multiworker", "-q", "--set", "generator.hidden_dim=8",
+                "--strategy", "multiworker", "--log-format", "jsonl", "--set", "generator.hidden_dim=8",
                 "--set", "generator.embedding_dim=4", "--set", "discriminator.num_filters=4",
                 "--set", "training.num_eval_samples=10", "--set", "training.discriminator_steps=1"]
     processes = []
@@ -89,6 +92,7 @@ def test_two_workers_on_localhost_train_together(tmp_path):
     outputs = [p.communicate(timeout=600) for p in processes]
     for process, (_, stderr) in zip(processes, outputs):
         assert process.returncode == 0, stderr[-3000:]
+        assert "training on 2 replicas (multiworker)" in stderr and "training as one worker" not in stderr
     # Synchronous all-reduce: both workers end with the same generator, hence the same samples.
     samples = [(tmp_path / f"worker{i}" / "samples" / "final.txt").read_text() for i in range(2)]
     assert samples[0] == samples[1]

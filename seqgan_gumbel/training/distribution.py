@@ -101,8 +101,24 @@ def reduce_and_clip(gradients, clip_norm: float):
     return result
 
 
-def _multi_worker() -> bool:
-    strategy = tf.distribute.get_strategy()
+def single_worker_note(name: str, strategy: tf.distribute.Strategy) -> str | None:
+    """The one line a run prints when `--strategy multiworker` finds no cluster to join.
+
+    Args:
+        name: the strategy's name in the config.
+        strategy: the strategy `make_strategy(name)` returned.
+
+    Returns:
+        The note, or None when there is nothing to say.
+    """
+    if name == "multiworker" and not _multi_worker(strategy):
+        return ("note: --strategy multiworker found no cluster in TF_CONFIG (unset, or a single worker): "
+                "training as one worker")
+    return None
+
+
+def _multi_worker(strategy: tf.distribute.Strategy | None = None) -> bool:
+    strategy = strategy or tf.distribute.get_strategy()
     extended = getattr(strategy, "extended", None)
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and bool(
         getattr(extended, "_in_multi_worker_mode", lambda: False)()

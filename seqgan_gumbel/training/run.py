@@ -58,7 +58,7 @@ from seqgan_gumbel.training.progress import (
     TensorBoardLogger,
     append_metrics,
 )
-from seqgan_gumbel.training.distribution import make_strategy
+from seqgan_gumbel.training.distribution import make_strategy, single_worker_note
 from seqgan_gumbel.training.mle import MLETrainer
 from seqgan_gumbel.training.monitor import (
     MONITOR_SCALARS,
@@ -223,6 +223,9 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(t.seed)
     strategy = make_strategy(t.strategy)
+    note = single_worker_note(t.strategy, strategy)
+    if note:
+        log(note)
     if strategy.num_replicas_in_sync > 1:
         if t.batch_size % strategy.num_replicas_in_sync:
             raise UserInputError(f"--batch-size {t.batch_size} must be divisible by the "
