@@ -71,6 +71,8 @@ _TRAIN_FLAGS = {
     "level": ("data", "level"),
     "lowercase": ("data", "lowercase"),
     "max_length": ("data", "max_length"),
+    "min_frequency": ("data", "min_frequency"),
+    "max_vocab": ("data", "max_vocab_size"),
     "seed": ("training", "seed"),
     "batch_size": ("training", "batch_size"),
     "pretrain_epochs": ("training", "pretrain_epochs"),
@@ -110,6 +112,12 @@ def _add_train_parser(commands) -> None:
                       help="a fixed vocabulary, one token a line (default: built from the corpus)")
     data.add_argument("--level", choices=("word", "char"), default=None, help=f"token level (default: {_default('data', 'level')})")
     data.add_argument("--lowercase", action="store_true", default=None, help="lower-case the text")
+    data.add_argument("--min-frequency", type=_positive_int, default=None, metavar="N",
+                      help="tokens seen fewer than N times in the corpus become <unk> (default: "
+                      f"{_default('data', 'min_frequency')}: every token)")
+    data.add_argument("--max-vocab", type=_non_negative_int, default=None, metavar="N",
+                      help="keep the N - 4 most frequent tokens (N counts <pad>, <bos>, <eos>, <unk>); the rest "
+                      "become <unk> (default: 0, no limit)")
     data.add_argument("--max-length", type=_positive_int, default=None, help=f"most tokens per sentence (default: {_default('data', 'max_length')})")
     tr = p.add_argument_group("training")
     tr.add_argument("--out", metavar="RUN_DIR", required=True, help="the run directory: a new one, or the one to --resume")

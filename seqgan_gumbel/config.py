@@ -333,6 +333,9 @@ class Config:
                                  "training.sample_every steps: set training.sample_every > 0")
         if 0 < d.max_vocab_size < 5:
             raise UserInputError("data.max_vocab_size must be 0 (no limit) or at least 5")
+        if d.vocabulary and (d.min_frequency != 1 or d.max_vocab_size):
+            raise UserInputError("data.min_frequency and data.max_vocab_size shape a vocabulary built from the "
+                                 "corpus; with data.vocabulary (--vocabulary FILE) the file is the vocabulary")
         return self
 
     def to_dict(self) -> dict[str, Any]:

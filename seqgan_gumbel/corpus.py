@@ -130,6 +130,36 @@ class CorpusStats:
         return asdict(self)
 
 
+def vocabulary_summary(vocab_size: int, level: str, train_ids: np.ndarray, test_stats: CorpusStats | None,
+                       built_from_corpus: bool) -> list[str]:
+    """What a run says about its vocabulary: its size, the test corpus's unknown
+    tokens, and a warning when most of a vocabulary built from the corpus
+    occurs only once in it (training time grows with the vocabulary).
+
+    Args:
+        vocab_size: ids, special tokens included.
+        level: "word" or "char".
+        train_ids: the encoded training sentences (`encode_sentences`).
+        test_stats: the test corpus's encoding counts, if there is one.
+        built_from_corpus: the vocabulary was fitted on the training corpus
+            (not read from a file).
+
+    Returns:
+        One line, or two with the warning.
+    """
+    line = f"vocabulary: {vocab_size} tokens ({level} level)"
+    if test_stats and test_stats.tokens:
+        line += f", {test_stats.unknown_tokens / test_stats.tokens:.1%} of the test corpus's tokens unknown"
+    lines = [line]
+    counts = np.bincount(np.asarray(train_ids).ravel(), minlength=vocab_size)[len(SPECIAL_TOKENS):]
+    once = int((counts == 1).sum())
+    if built_from_corpus and counts.size and once > counts.size / 2:
+        lines.append(f"warning: {once} of the vocabulary's {counts.size} {level}s occur only once in the corpus; "
+                     "--min-frequency 2 (or --max-vocab N) makes the model smaller and training faster, the rare "
+                     "ones becoming <unk>")
+    return lines
+
+
 def encode_sentences(
     sentences: Sequence[str],
     tokenizer: Tokenizer,

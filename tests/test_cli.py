@@ -282,3 +282,38 @@ def test_jsonl_progress_lines_parse_and_stdout_has_only_results(trained_run):
     assert all(isinstance(r["step"], int) for r in records)
     assert "Epoch" not in result.stdout and not any(line.startswith("{") for line in result.stdout.splitlines())
     assert result.stdout.startswith("Run directory:")
+
+
+def test_the_vocabulary_flags_shape_the_vocabulary(tmp_path):
+    """--min-frequency and --max-vocab reach the tokenizer a run is prepared with (no training needed)."""
+    from seqgan_gumbel.cli import build_parser, config_from_args
+    from seqgan_gumbel.training.prepare import prepare_run
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a a a b b c\na b d\n")  # a 4, b 3, c 1, d 1
+
+    def vocabulary(*flags):
+        args = build_parser().parse_args(["train", "--corpus", str(corpus), "--out", str(tmp_path / "r"),
+                                          "--batch-size", "2", *flags])
+        return prepare_run(config_from_args(args), tmp_path / "r").tokenizer.vocabulary.tokens[4:]
+
+    assert vocabulary() == ["a", "b", "c", "d"]
+    assert vocabulary("--min-frequency", "2") == ["a", "b"]
+    assert vocabulary("--max-vocab", "5") == ["a"]
+    result = run_cli("train", "--corpus", corpus, "--out", tmp_path / "r", "--max-vocab", "3")
+    assert result.returncode == 2 and "data.max_vocab_size must be 0 (no limit) or at least 5" in result.stderr
+    (tmp_path / "v.txt").write_text("a\nb\n")
+    result = run_cli("train", "--corpus", corpus, "--out", tmp_path / "r", "--vocabulary", tmp_path / "v.txt",
+                     "--min-frequency", "2")
+    assert result.returncode == 2 and "with data.vocabulary (--vocabulary FILE) the file is the vocabulary" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_run_reports_its_vocabulary_and_the_test_corpus_unknown_fraction(trained_run):
+    run = trained_run.run
+    size = len(json.loads((run / "vocab.json").read_text())["tokens"])
+    test = json.loads((run / "corpus_stats.json").read_text())["test"]
+    expected = (f"vocabulary: {size} tokens (word level), "
+                f"{test['unknown_tokens'] / test['tokens']:.1%} of the test corpus's tokens unknown")
+    assert expected in trained_run.result.stderr.splitlines()
+    assert f"run directory: {run}" in trained_run.result.stderr.splitlines()

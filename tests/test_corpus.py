@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from seqgan_gumbel.corpus import encode_sentences, load_corpus, read_lines
+from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines, vocabulary_summary
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
 
@@ -98,3 +98,26 @@ def test_bad_vocabulary_files(tmp_path, content, level, message):
     path.write_text(content)
     with pytest.raises(UserInputError, match=message):
         read_vocabulary(path, level)
+
+
+@pytest.mark.parametrize("sentences, built, warned", [
+    (["a b c d", "a b"], True, False),  # c, d once: half the vocabulary is not most of it
+    (["a b c d e f g", "a b"], True, True),  # c-g once: 5 of 7
+    (["a b c d e f g", "a b"], False, False),  # a vocabulary file: nothing to advise
+    (["a b c", "a b c", "d"], True, False),  # 1 of 4 once
+])
+def test_the_vocabulary_summary_warns_when_most_of_the_vocabulary_occurs_once(sentences, built, warned):
+    tokenizer = Tokenizer.fit(sentences)
+    ids, _ = encode_sentences(sentences, tokenizer, 10)
+    lines = vocabulary_summary(tokenizer.vocab_size, "word", ids, None, built)
+    assert lines[0] == f"vocabulary: {tokenizer.vocab_size} tokens (word level)"
+    assert (len(lines) == 2) == warned, lines
+    if warned:
+        assert lines[1].startswith("warning: 5 of the vocabulary's 7 words occur only once")
+        assert "--min-frequency 2" in lines[1]
+
+
+def test_the_vocabulary_summary_gives_the_test_corpus_unknown_fraction():
+    stats = CorpusStats(sentences=4, kept=4, dropped_too_long=0, truncated=0, unknown_tokens=3, tokens=40)
+    line = vocabulary_summary(9, "char", np.zeros((1, 3), np.int32), stats, True)[0]
+    assert line == "vocabulary: 9 tokens (char level), 7.5% of the test corpus's tokens unknown"

@@ -22,6 +22,7 @@ from seqgan_gumbel.frontier import (
     frontier_verdict,
     point_statistics,
 )
+from seqgan_gumbel.corpus import vocabulary_summary
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import LikelihoodEvaluator
@@ -217,7 +218,10 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         log(test_stats.summary(f"test corpus {data.test}"))
     if prepared.validation_stats:
         log(prepared.validation_stats.summary(f"validation corpus {data.validation}"))
-    log(f"vocabulary: {tokenizer.vocab_size} tokens ({data.level} level); run directory: {run.path}")
+    for line in vocabulary_summary(tokenizer.vocab_size, data.level, prepared.train_ids, test_stats,
+                                   built_from_corpus=not data.vocabulary):
+        log(line)
+    log(f"run directory: {run.path}")
 
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
