@@ -38,6 +38,13 @@ with --keep-best-gan a monitor record also has "bleu": {"5": ...},
 "phase" is the lower-cased phase name given to the callback; "time" is
 seconds since `start_time` (by default the callback's creation); non-finite
 values are written as null so that every line is strict JSON.
+
+Why not Keras's own: `keras.utils.Progbar` prints to stdout (which the
+command line keeps for results) and, when that is not a terminal, either a
+new line every 0.05 s or nothing until the end, with no temperature; and
+`keras.callbacks.TensorBoard` writes Keras's running epoch means at each
+`fit`'s own batch count, not each interval's mean at the run's global step,
+and no sample text. The event files here are written with `tf.summary`.
 """
 
 from __future__ import annotations
