@@ -52,11 +52,19 @@ from seqgan_gumbel.training.adversarial import GumbelGAN  # noqa: E402
 from seqgan_gumbel.training.mle import MLETrainer  # noqa: E402
 from seqgan_gumbel.training.run import build_discriminator, build_generator, xla_for_mle  # noqa: E402
 
-# TextGAN-PyTorch's RelGAN on this machine (REFERENCE.md, "Peer speed"), seconds.
+# TextGAN-PyTorch's RelGAN on the 2-core CPU machine (REFERENCE.md, "Peer speed"), seconds.
+# relgan-coco: the means of two peer runs on 2026-11-29, alternated with this
+# script on an otherwise idle machine (582/593 ms, 38.2/40.3 s, 34.1/33.1 s). The
+# peer's figures swing with the host (on 2026-11-27: 765 ms, 72.4 s, 53.6 s), so a
+# ratio holds only against a peer run of the same sitting; these are the latest.
+# lstm/gsgan: the peer's LSTM-32 figures exist only from 2026-11-27 (115 ms, 47.8 s),
+# with no same-sitting run: that day's RelGAN figures were 1.3-1.8x slower than the
+# 11-29 ones, so the LSTM ratios may be overstated by as much. Sampling: the
+# peer's RMC figure (no LSTM one was measured).
 PEER = {
-    "relgan-coco": {"mle_step": 0.765, "adversarial_iteration": 72.4, "sample_10000": 53.6},
-    "lstm": {"mle_step": 0.115, "adversarial_iteration": 47.8, "sample_10000": 53.6},
-    "gsgan": {"mle_step": 0.115, "adversarial_iteration": 47.8, "sample_10000": 53.6},
+    "relgan-coco": {"mle_step": 0.5875, "adversarial_iteration": 39.25, "sample_10000": 33.6},
+    "lstm": {"mle_step": 0.115, "adversarial_iteration": 47.8, "sample_10000": 33.6},
+    "gsgan": {"mle_step": 0.115, "adversarial_iteration": 47.8, "sample_10000": 33.6},
 }
 
 
@@ -122,7 +130,7 @@ def time_sampling(generator, name: str, num: int, peer: dict) -> None:
     tokens = int(np.sum(ids != 0))
     print(f"sampling {num:,} sentences ({name}, mean {tokens / num:.1f} tokens with EOS): {seconds:.2f} s "
           f"({num / seconds:,.0f} sentences/s); peer {peer['sample_10000']:.1f} s for 10,000 -> "
-          f"{peer['sample_10000'] * num / 10000 / seconds:.0f}x")
+          f"{peer['sample_10000'] * num / 10000 / seconds:.1f}x")
 
 
 def main(argv=None) -> int:
@@ -190,7 +198,7 @@ def main(argv=None) -> int:
     adv_flops = graph_flops(adv_step.get_concrete_function(next(adv_data)))
     print(f"adversarial iteration (1 G + {t.discriminator_steps} D steps): {adv_seconds * 1000:.0f} ms "
           f"({1 / adv_seconds:.2f} it/s); peer {peer['adversarial_iteration']:.1f} s -> "
-          f"{peer['adversarial_iteration'] / adv_seconds:.0f}x"
+          f"{peer['adversarial_iteration'] / adv_seconds:.1f}x"
           + (f"; {adv_flops / 1e9:.1f} GFLOP/iteration = {of_peak(adv_flops, adv_seconds)}" if adv_flops else ""))
 
     time_sampling(generator, "untrained generator", args.samples, peer)
