@@ -5,7 +5,7 @@ is imported, and that import loads TensorFlow, which ``import seqgan_gumbel``
 must not (the metrics and the tokenizer work without it). So the package
 waits instead: as soon as TensorFlow and Keras have both finished importing
 (already, or whenever the user imports them, in either order), it imports
-the models, and ``keras.models.load_model("RUN/generator.keras")`` finds
+the models, and ``keras.saving.load_model("RUN/generator.keras", safe_mode=True)`` finds
 their classes.
 """
 
