@@ -14,7 +14,7 @@ The three jobs, callable from Python::
 The package is importable without loading TensorFlow: the names above are
 resolved on first use, and the metrics and tokenizer are pure Python/numpy.
 A run's saved models load with plain Keras after ``import seqgan_gumbel``
-(``keras.models.load_model("runs/demo/generator.keras")``): the model classes
+(``keras.saving.load_model("runs/demo/generator.keras", safe_mode=True)``): the model classes
 register with Keras as soon as TensorFlow and Keras are imported.
 """
 

@@ -85,6 +85,8 @@ _TRAIN_FLAGS = {
     "strategy": ("training", "strategy"),
     "precision": ("training", "precision"),
     "keep_best_mle": ("training", "pretrain_keep_best"),
+    "mle_patience": ("training", "pretrain_patience"),
+    "validation_split": ("data", "validation_split"),
     "keep_best_gan": ("training", "keep_best_gan"),
 }
 
@@ -105,7 +107,11 @@ def _add_train_parser(commands) -> None:
     data.add_argument("--corpus", metavar="FILE", help="training corpus, one sentence a line (UTF-8)", default=None)
     data.add_argument("--test", metavar="FILE", help="held-out sentences: BLEU references and NLL_test", default=None)
     data.add_argument("--validation", metavar="FILE", default=None,
-                      help="held-out sentences for the MLE validation NLL after each epoch (default: --test)")
+                      help="held-out sentences for the MLE phase's validation NLL after each epoch, which picks its "
+                      "best epoch and stops it (default: --validation-split of the corpus)")
+    data.add_argument("--validation-split", type=float, default=None, metavar="F",
+                      help="without --validation, hold out this fraction of the corpus's sentences as the validation "
+                      f"corpus (default: {_default('data', 'validation_split')}; 0: none, with --no-keep-best-mle)")
     data.add_argument("--grammar", metavar="PCFG", default=None,
                       help="the grammar the corpus was sampled from: the report adds the fraction of samples it parses")
     data.add_argument("--vocabulary", metavar="FILE", default=None,
@@ -129,8 +135,12 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--pretrained", metavar="FILE", default=None,
                     help="skip MLE pretraining: start from an earlier run's generator_mle.keras "
                     "(same corpus and generator settings)")
-    tr.add_argument("--keep-best-mle", action="store_true", default=None,
-                    help="end MLE pretraining with the weights of the epoch with the lowest --validation NLL")
+    tr.add_argument("--keep-best-mle", action=argparse.BooleanOptionalAction, default=None,
+                    help="end MLE pretraining with the weights of the epoch with the lowest validation NLL, and stop "
+                    "it after --mle-patience epochs without a lower one (default: on)")
+    tr.add_argument("--mle-patience", type=_non_negative_int, default=None, metavar="N",
+                    help="stop MLE pretraining after N epochs without a lower validation NLL (0: run every epoch; "
+                    f"default: {_default('training', 'pretrain_patience')})")
     tr.add_argument("--keep-best-gan", action="store_true", default=None,
                     help="end the run with the generator of the monitored adversarial step (every "
                     "training.sample_every steps; step 0 = the MLE start) farthest above the MLE temperature "

@@ -53,6 +53,12 @@ class DataConfig:
         vocabulary: a file of tokens, one a line: the vocabulary in that id
             order (after PAD, BOS, EOS, UNK) instead of one built from the
             corpus (min_frequency and max_vocab_size then do not apply).
+        validation_split: without a validation file, this fraction of the
+            training sentences is held out as the validation corpus of the MLE
+            phase (the same sentences whatever the seed; the vocabulary is
+            still built from the whole corpus). 0: none, and the MLE phase's
+            validation NLL is measured on the test corpus, where nothing may
+            be selected.
     """
 
     corpus: str = ""
@@ -67,6 +73,7 @@ class DataConfig:
     long_sentences: str = "drop"
     fixed_length: bool = False
     vocabulary: str = ""
+    validation_split: float = 0.05
 
 
 @dataclass
@@ -193,8 +200,12 @@ class TrainingConfig:
             bfloat16 with float32 weights, optimizer state, softmax, Gumbel
             noise and losses (GPUs from Ampere on, TPUs, CPUs with AVX512-BF16).
         pretrain_keep_best: end MLE pretraining with the weights of the epoch
-            whose NLL on data.validation was lowest (early stopping without
-            stopping: every epoch still runs, so a resumed run stays exact).
+            whose validation NLL (data.validation, else the held-out
+            data.validation_split) was lowest.
+        pretrain_patience: with pretrain_keep_best, stop MLE pretraining once
+            this many epochs have passed without a new lowest validation NLL
+            (0: run every epoch). The choice so far is in every checkpoint,
+            so a resumed run stops where the uninterrupted one does.
         monitor_samples: sentences sampled (temperature 1, the run's seed)
             every sample_every adversarial steps, and once from the MLE start,
             for the collapse monitor: mean length, distinct fraction and
@@ -235,7 +246,8 @@ class TrainingConfig:
     strategy: str = "none"
     xla_pretraining: bool = True
     precision: str = "float32"
-    pretrain_keep_best: bool = False
+    pretrain_keep_best: bool = True
+    pretrain_patience: int = 2
     monitor_samples: int = 200
     keep_best_gan: bool = False
 
@@ -295,6 +307,7 @@ class Config:
             ("training.sample_every", t.sample_every),
             ("training.checkpoint_every", t.checkpoint_every),
             ("training.schedule_steps", t.schedule_steps),
+            ("training.pretrain_patience", t.pretrain_patience),
             ("training.grad_clip", t.grad_clip),
             ("training.gradient_penalty", t.gradient_penalty),
             ("training.mle_weight", t.mle_weight),
@@ -323,9 +336,12 @@ class Config:
             raise UserInputError(
                 f"generator.embedding_dim ({g.embedding_dim}) must be divisible by generator.num_heads ({g.num_heads})"
             )
-        if t.pretrain_keep_best and not d.validation:
-            raise UserInputError("training.pretrain_keep_best needs a validation corpus (--validation FILE): "
-                                 "selecting the epoch on the test corpus would bias its scores")
+        if not 0 <= d.validation_split <= 0.5:
+            raise UserInputError(f"data.validation_split must be in [0, 0.5], got {d.validation_split}")
+        if t.pretrain_keep_best and not d.validation and not d.validation_split:
+            raise UserInputError("training.pretrain_keep_best needs a validation corpus (--validation FILE, or "
+                                 "--validation-split F > 0): selecting the epoch on the test corpus would bias "
+                                 "its scores; --no-keep-best-mle runs every epoch and keeps the last")
         if t.monitor_samples < 2:
             raise UserInputError(f"training.monitor_samples must be at least 2 (Self-BLEU), got {t.monitor_samples}")
         if t.keep_best_gan and not t.sample_every:

@@ -61,7 +61,9 @@ CASES = {
     "fewer sentences than a batch": (TRAIN + ["--corpus", "few.txt"], "fewer than one batch"),
     "test corpus not UTF-8": (TRAIN + ["--corpus", "good.txt", "--test", "latin1.txt"], "latin1.txt: line 65 is not valid UTF-8"),
     "validation corpus missing": (TRAIN + ["--corpus", "good.txt", "--validation", "missing.txt"], "missing.txt: validation corpus file not found"),
-    "keep-best-mle without a validation corpus": (TRAIN + ["--corpus", "good.txt", "--test", "good.txt", "--keep-best-mle"], "training.pretrain_keep_best needs a validation corpus (--validation FILE)"),
+    "keep-best-mle without a validation corpus": (TRAIN + ["--corpus", "good.txt", "--test", "good.txt", "--validation-split", "0"], "training.pretrain_keep_best needs a validation corpus (--validation FILE, or --validation-split F > 0)"),
+    "validation split too large": (TRAIN + ["--corpus", "good.txt", "--validation-split", "0.6"], "data.validation_split must be in [0, 0.5], got 0.6"),
+    "validation split leaves less than a batch": (TRAIN + ["--corpus", "good.txt", "--batch-size", "64", "--validation-split", "0.5"], "too few to hold out 0.5 of them for validation and keep a batch of 64"),
     # settings
     "beta_max zero": (TRAIN + ["--corpus", "good.txt", "--beta-max", "0"], "--beta-max: must be > 0"),
     "beta_max negative via --set": (TRAIN + ["--corpus", "good.txt", "--set", "training.beta_max=-1"], "beta_max must be > 0"),

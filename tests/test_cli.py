@@ -294,7 +294,7 @@ def test_the_vocabulary_flags_shape_the_vocabulary(tmp_path):
 
     def vocabulary(*flags):
         args = build_parser().parse_args(["train", "--corpus", str(corpus), "--out", str(tmp_path / "r"),
-                                          "--batch-size", "2", *flags])
+                                          "--batch-size", "2", "--validation-split", "0", "--no-keep-best-mle", *flags])
         return prepare_run(config_from_args(args), tmp_path / "r").tokenizer.vocabulary.tokens[4:]
 
     assert vocabulary() == ["a", "b", "c", "d"]

@@ -277,6 +277,9 @@ def test_keep_best_gan_references_are_validation_else_test_else_training_sentenc
     assert len(references) == 64 and messages == []
     config = tiny_config(*tiny_corpus)
     config.training.keep_best_gan = True
+    held_out = prepare_run(config, tmp_path / "b")  # the default: sentences held out of the corpus
+    assert _monitor_references(held_out, messages.append)[1] == "validation" and held_out.held_out == 13
+    config.data.validation_split, config.training.pretrain_keep_best = 0.0, False
     assert _monitor_references(prepare_run(config, tmp_path / "b"), messages.append)[1] == "test"
     config.data.test = ""
     references, name = _monitor_references(prepare_run(config, tmp_path / "c"), messages.append)

@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import keras
@@ -20,7 +21,7 @@ from seqgan_gumbel.training.mle import MLETrainer, token_nll
 from seqgan_gumbel.likelihood import LikelihoodEvaluator, negative_log_likelihood
 from seqgan_gumbel.training.run import train
 
-from conftest import tiny_config, tiny_generators, tiny_sentences, write_tiny_corpus
+from conftest import run_cli, tiny_config, tiny_generators, tiny_sentences, write_tiny_corpus
 
 
 @pytest.fixture(scope="module")
@@ -381,7 +382,9 @@ def test_best_weights_keep_the_lowest_epoch_and_never_a_nan_one():
         keeper.on_epoch_end(4, {"nll": 1.0})
 
 
-def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_path, tiny_corpus):
+@pytest.mark.parametrize("patience", [0, 1])
+def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_path, tiny_corpus, patience):
+    """Every epoch runs with patience 0; with patience 1 pretraining stops one epoch after its best."""
     train_file, test_file = tiny_corpus
     validation = tmp_path / "validation.txt"
     # Reversed sentences: their NLL falls while the model learns the word
@@ -391,13 +394,20 @@ def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_pat
     config.data.validation = str(validation)
     config.training.pretrain_keep_best = True
     config.training.pretrain_epochs = 5
+    config.training.pretrain_patience = patience
+    config.training.keep_checkpoints = 50  # the MLE epochs' checkpoints stay beside the adversarial ones
     messages = []
     result = train(config, tmp_path / "run", log=messages.append, progress="none")
     epochs = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open() if '"val_nll"' in line]
-    assert [r["epoch"] for r in epochs] == [1, 2, 3, 4, 5]
     values = [r["val_nll"] for r in epochs]
     best_epoch = int(np.argmin(values)) + 1
-    assert best_epoch < 5, "the last epoch was best: the test would not show the restore"
+    assert best_epoch < 4, "the best epoch is too late: the test would not show the restore or the stop"
+    last = 5 if patience == 0 else best_epoch + patience
+    assert [r["epoch"] for r in epochs] == list(range(1, last + 1))
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").open() if '"mle"' in line]
+    assert max(steps) == epochs[-1]["step"], "no MLE step after the last epoch that ran"
+    assert result.metrics["mle"].get("stopped_epoch") == (None if patience == 0 else last)
+    assert any(f"stopped after epoch {last} of 5" in m for m in messages) == (patience > 0)
     assert result.metrics["mle"]["best_epoch"] == best_epoch
     assert result.metrics["mle"]["best_validation_nll"] == pytest.approx(min(values), abs=1e-6)
     assert any(f"keeping epoch {best_epoch} of 5" in m for m in messages)
@@ -409,6 +419,39 @@ def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_pat
     generator = run.load_generator("generator_mle.keras", run.load_tokenizer())
     ids = prepare_run(config, tmp_path / "unused").validation_ids
     assert negative_log_likelihood(generator, ids) == pytest.approx(min(values), abs=1e-4)
+    if patience:
+        # Killed between the stopping epoch's checkpoint and the adversarial phase's first: the resumed
+        # run must not train the epochs the uninterrupted one skipped.
+        for folder in run.checkpoints.glob("adversarial-*"):
+            shutil.rmtree(folder)
+        mle_weights = generator.get_weights()
+        assert run_cli("train", "--resume", "--out", tmp_path / "run", "-q").returncode == 0
+        again = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open() if '"val_nll"' in line]
+        assert again == epochs
+        resumed = run.load_generator("generator_mle.keras", run.load_tokenizer())
+        for a, b in zip(resumed.get_weights(), mle_weights):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_validation_split_holds_out_the_same_sentences_whatever_the_seed(tmp_path, tiny_corpus):
+    from seqgan_gumbel.corpus import encode_sentences
+    from seqgan_gumbel.training.prepare import prepare_run
+
+    config = _tiny_config(*tiny_corpus)
+    prepared = prepare_run(config, tmp_path / "a")
+    everything, _ = encode_sentences(prepared.sentences, prepared.tokenizer, config.data.max_length)
+    held = round(0.05 * len(everything))
+    assert prepared.held_out == held == len(prepared.validation_ids)
+    assert len(prepared.train_ids) == len(everything) - held
+    rows = lambda ids: sorted(map(tuple, ids.tolist()))  # noqa: E731
+    assert rows(np.concatenate([prepared.train_ids, prepared.validation_ids])) == rows(everything)
+    assert prepared.corpus_record()["validation_held_out_from_train"] == held
+    assert prepared.validation_stats.kept == held and prepared.mle_validation_ids is prepared.validation_ids
+    config.training.seed += 1
+    np.testing.assert_array_equal(prepare_run(config, tmp_path / "b").validation_ids, prepared.validation_ids)
+    config.data.validation = str(tiny_corpus[1])  # a validation file: nothing is held out
+    own = prepare_run(config, tmp_path / "c")
+    assert own.held_out == 0 and len(own.train_ids) == len(everything)
 
 
 def test_keep_best_mle_refuses_to_select_on_the_test_corpus(tiny_corpus):
@@ -416,5 +459,8 @@ def test_keep_best_mle_refuses_to_select_on_the_test_corpus(tiny_corpus):
 
     config = _tiny_config(*tiny_corpus)
     config.training.pretrain_keep_best = True
+    config.data.validation_split = 0.0  # nothing held out of the corpus: only the test corpus is left
     with pytest.raises(UserInputError, match="--validation FILE"):
         config.validate()
+    config.training.pretrain_keep_best = False
+    config.validate()

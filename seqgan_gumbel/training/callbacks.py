@@ -159,6 +159,33 @@ class KeepBestWeights(keras.callbacks.Callback):
         self.best.offer(epoch + 1, float(value))
 
 
+class StopWithoutImprovement(keras.callbacks.Callback):
+    """Ends `fit` once `patience` epochs have passed since the best epoch of a `BestWeights`.
+
+    Keras's `EarlyStopping` keeps its count in Python, which a checkpoint does
+    not save; this one reads the best epoch from the `BestWeights`, which it
+    does, so a resumed run stops at the same epoch (`stopped`).
+
+    Args:
+        best: the `BestWeights` that `KeepBestWeights` offers each epoch to
+            (this callback goes after it).
+        patience: epochs without a new best before stopping (at least 1).
+    """
+
+    def __init__(self, best: BestWeights, patience: int):
+        super().__init__()
+        self.best = best
+        self.patience = patience
+
+    def stopped(self, epochs_done: int) -> bool:
+        """Whether a run that has completed `epochs_done` epochs has run out of patience."""
+        return self.best.found and epochs_done - int(self.best.epoch.numpy()) >= self.patience
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stopped(epoch + 1):
+            self.model.stop_training = True
+
+
 class PeriodicCheckpoint(keras.callbacks.Callback):
     """Saves complete training state every `every` steps and at the end of training.
 

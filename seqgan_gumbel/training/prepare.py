@@ -14,7 +14,7 @@ from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, rea
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.grammar import GrammarChecker, load_grammar
 from seqgan_gumbel.rundir import CORPUS_STATS_FILE, RunDirectory
-from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.tokenizer import EOS_ID, UNK_ID, Tokenizer
 
 
 @dataclass
@@ -35,6 +35,7 @@ class PreparedRun:
     validation_stats: CorpusStats | None = None
     grammar_checker: GrammarChecker | None = None
     resume: bool = False
+    held_out: int = 0  # training sentences held out as the validation corpus (data.validation_split)
 
     def corpus_record(self) -> dict:
         """What corpus_stats.json records: the counts and each file's SHA-256."""
@@ -43,6 +44,7 @@ class PreparedRun:
             "train": self.train_stats.to_dict(),
             "test": self.test_stats and self.test_stats.to_dict(),
             "validation": self.validation_stats and self.validation_stats.to_dict(),
+            "validation_held_out_from_train": self.held_out,
             "sha256": {"train": file_sha256(data.corpus), "test": data.test and file_sha256(data.test),
                        "validation": data.validation and file_sha256(data.validation)},
         }
@@ -175,6 +177,37 @@ def _add_test_and_grammar(prepared: PreparedRun) -> None:
         prepared.validation_ids, prepared.validation_stats = load_corpus(
             data.validation, prepared.tokenizer, data.max_length, data.long_sentences, "validation corpus"
         )
+    elif data.validation_split:
+        _hold_out_validation(prepared)
+
+
+# The held-out sentences do not depend on training.seed: runs that differ only
+# in their seed train and select on the same sentences.
+_SPLIT_SEED = 20161104
+
+
+def _hold_out_validation(prepared: PreparedRun) -> None:
+    """Moves `data.validation_split` of the encoded training sentences into the validation corpus.
+
+    Raises:
+        UserInputError: the corpus is too small to hold any out and keep a batch.
+    """
+    data, batch_size = prepared.config.data, prepared.config.training.batch_size
+    kept = len(prepared.train_ids)
+    count = max(1, int(round(data.validation_split * kept)))
+    if kept - count < batch_size:
+        raise UserInputError(
+            f"{data.corpus}: {kept} usable sentences are too few to hold out {data.validation_split:g} of them for "
+            f"validation and keep a batch of {batch_size}; give --validation FILE, or --validation-split 0 "
+            f"--no-keep-best-mle"
+        )
+    order = np.random.default_rng(_SPLIT_SEED).permutation(kept)
+    held, rest = np.sort(order[:count]), np.sort(order[count:])
+    validation = prepared.train_ids[held]
+    prepared.validation_ids, prepared.train_ids, prepared.held_out = validation, prepared.train_ids[rest], count
+    tokens = int((validation > EOS_ID).sum())  # after BOS, PAD and EOS come the real tokens, UNK first
+    prepared.validation_stats = CorpusStats(sentences=count, kept=count, dropped_too_long=0, truncated=0,
+                                            unknown_tokens=int((validation == UNK_ID).sum()), tokens=tokens)
 
 
 def _grammar_checker(path: str) -> GrammarChecker:

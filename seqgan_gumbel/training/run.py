@@ -49,6 +49,7 @@ from seqgan_gumbel.training.callbacks import (
     PeriodicCheckpoint,
     SampleWriter,
     StopOnNonFiniteLoss,
+    StopWithoutImprovement,
     TemperatureSchedule,
 )
 from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
@@ -216,7 +217,10 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     log(train_stats.summary(f"corpus {data.corpus}"))
     if test_stats:
         log(test_stats.summary(f"test corpus {data.test}"))
-    if prepared.validation_stats:
+    if prepared.held_out:
+        log(f"validation corpus: {prepared.held_out} of the corpus's sentences held out (data.validation_split "
+            f"{data.validation_split:g}) for the MLE phase's validation NLL; --validation FILE gives your own")
+    elif prepared.validation_stats:
         log(prepared.validation_stats.summary(f"validation corpus {data.validation}"))
     for line in vocabulary_summary(tokenizer.vocab_size, data.level, prepared.train_ids, test_stats,
                                    built_from_corpus=not data.vocabulary):
@@ -315,19 +319,26 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         # Saved after each epoch's validation, so that it holds the best-epoch choice.
         checkpoint = PeriodicCheckpoint(manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step,
                                         at_epoch_end=True)
+        patience = StopWithoutImprovement(best_mle, t.pretrain_patience) if best_mle and t.pretrain_patience else None
         callbacks = [
             StopOnNonFiniteLoss("MLE", mle_step),
             *_watchers(progress, run, "mle", t.pretrain_epochs * steps_per_epoch, mle_step, started, tensorboard),
             *([KeepBestWeights(best_mle, "val_nll")] if best_mle else []),
+            *([patience] if patience else []),
             checkpoint,
             GracefulInterrupt(checkpoint, resume_hint),
         ]
-        if remaining > 0:
+        if remaining > 0 and not (patience and patience.stopped(state.mle_steps // steps_per_epoch)):
             _pretrain(mle, train_ids, prepared.mle_validation_ids, t, state.mle_steps, steps_per_epoch, callbacks)
         kept = {}
+        epochs_done = int(mle_optimizer.iterations.numpy()) // max(steps_per_epoch, 1)
+        if patience and epochs_done < t.pretrain_epochs and patience.stopped(epochs_done):
+            kept["stopped_epoch"] = epochs_done
+            log(f"MLE pretraining: stopped after epoch {epochs_done} of {t.pretrain_epochs}, {t.pretrain_patience} "
+                f"epoch{'s' * (t.pretrain_patience > 1)} without a lower validation NLL")
         if best_mle and best_mle.found:
             best_mle.restore()
-            kept = {"best_epoch": int(best_mle.epoch.numpy()), "best_validation_nll": float(best_mle.best.numpy())}
+            kept |= {"best_epoch": int(best_mle.epoch.numpy()), "best_validation_nll": float(best_mle.best.numpy())}
             log(f"MLE pretraining: keeping epoch {kept['best_epoch']} of {t.pretrain_epochs}, "
                 f"the lowest validation NLL ({kept['best_validation_nll']:.3f})")
         run.save_model(generator, MLE_GENERATOR_FILE)
@@ -348,7 +359,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         run.write_json(MLE_METRICS_FILE, mle_metrics)
         _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
         record_monitor(0, _start_record(mle_metrics["monitor"]))
-        state = TrainingState("adversarial", state.mle_steps + max(remaining, 0), 0)
+        # The MLE steps that ran (fewer than planned when pretraining stopped early).
+        state = TrainingState("adversarial", int(mle_optimizer.iterations.numpy()), 0)
         manager.save(state)
     else:
         mle_metrics = run.read_json(MLE_METRICS_FILE)
