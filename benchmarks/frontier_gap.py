@@ -5,8 +5,8 @@
 
 For each GAN temperature, the MLE curve is interpolated linearly in Self-BLEU-n
 between its two neighbouring points, and the GAN's BLEU-n (and NLL_oracle, where
-the sweep has it) is compared there: the README's "above / on its MLE curve"
-figures. Points outside the MLE curve's Self-BLEU range are reported as such.
+the sweep has it) is compared there: the "above / on its MLE curve" figures
+of docs/results.md. Points outside the MLE curve's Self-BLEU range are reported as such.
 The interpolation is `seqgan_gumbel.frontier`'s, which `--keep-best-gan` uses too.
 """
 

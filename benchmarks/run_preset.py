@@ -18,7 +18,7 @@ validation corpus: 2,000 fresh oracle samples (seed 2) for the oracle presets,
 the last 1,000 training sentences (held out, not trained on) for the others.
 The record (config, seed, versions, machine, wall time, metrics) is written to
 benchmarks/results/<preset>-seed<N>.json; benchmarks/results_table.py turns
-the records into the README's table.
+the records into the table of docs/results.md (--write docs/results.md).
 """
 
 from __future__ import annotations
