@@ -50,7 +50,8 @@ from seqgan_gumbel.generation import sample_ids  # noqa: E402
 from seqgan_gumbel.models.precision import with_precision  # noqa: E402
 from seqgan_gumbel.training.adversarial import GumbelGAN  # noqa: E402
 from seqgan_gumbel.training.mle import MLETrainer  # noqa: E402
-from seqgan_gumbel.training.run import build_discriminator, build_generator, xla_for_mle  # noqa: E402
+from seqgan_gumbel.models.factory import build_discriminator, build_generator  # noqa: E402
+from seqgan_gumbel.training.run import xla_for_mle  # noqa: E402
 
 # TextGAN-PyTorch's RelGAN on the 2-core CPU machine (REFERENCE.md, "Peer speed"), seconds.
 # relgan-coco: the means of two peer runs on 2026-11-29, alternated with this

@@ -4,13 +4,54 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from seqgan_gumbel.corpus import CorpusStats, encode_sentences, read_lines
 from seqgan_gumbel.datasets import mle_batches
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.rundir import GENERATOR_FILE, RunDirectory
-from seqgan_gumbel.training.mle import MLETrainer
+from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
+
+
+def token_losses(generator: keras.Model, ids: tf.Tensor, training: bool = False):
+    """Per-position cross-entropy of teacher-forced targets, and the mask of real targets (tokens and EOS).
+
+    Args:
+        generator: maps BOS-prefixed inputs to next-token logits.
+        ids: (batch, time) targets: tokens, EOS, then PAD.
+        training: passed to the generator.
+
+    Returns:
+        (losses, real): (batch, time) nats per position, and 1.0 where the
+        target is a token or EOS, 0.0 where it is PAD.
+    """
+    inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
+    logits = generator(inputs, training=training)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
+    return losses, tf.cast(ids != PAD_ID, losses.dtype)
+
+
+def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False, padding: bool = False):
+    """Summed negative log-likelihood of real sentences and their token count.
+
+    Args:
+        generator: maps BOS-prefixed inputs to next-token logits.
+        ids: (batch, time) targets: tokens, EOS, then PAD.
+        training: passed to the generator.
+        padding: also score the PAD targets after EOS (a generator whose
+            relaxed samples run to the maximum length must learn to emit
+            PAD there); NLL figures never do.
+
+    Returns:
+        (nll_sum, target_count) scalars: nats over every token and EOS (and
+        PAD with `padding`).
+    """
+    losses, real = token_losses(generator, ids, training)
+    mask = tf.ones_like(losses) if padding else real
+    return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+
 
 
 class LikelihoodEvaluator:
@@ -26,8 +67,15 @@ class LikelihoodEvaluator:
     """
 
     def __init__(self, generator):
-        self._trainer = MLETrainer(generator)
-        self._trainer.compile()
+        self._nll = keras.metrics.Mean(name="nll")
+
+        # Any number of sentences and any length: one trace.
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        def add_batch(ids):
+            nll_sum, count = token_nll(generator, ids)
+            self._nll.update_state(nll_sum / tf.maximum(count, 1.0), sample_weight=count)
+
+        self._add_batch = add_batch
 
     def __call__(self, ids: np.ndarray, batch_size: int = 64) -> float:
         """Mean per-token NLL (nats) of `ids`' sentences, EOS included (see `negative_log_likelihood`).
@@ -39,8 +87,10 @@ class LikelihoodEvaluator:
         Returns:
             The token-weighted mean NLL over all sentences.
         """
-        batches = mle_batches(ids, batch_size, seed=0, shuffle=False)
-        return float(self._trainer.evaluate(batches, verbose=0, return_dict=True)["nll"])
+        self._nll.reset_state()
+        for batch in mle_batches(ids, batch_size, seed=0, shuffle=False):
+            self._add_batch(batch)
+        return float(self._nll.result())
 
 
 def negative_log_likelihood(generator, ids: np.ndarray, batch_size: int = 64) -> float:

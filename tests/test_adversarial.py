@@ -192,7 +192,7 @@ def test_relgan_highway_has_no_biases_and_an_even_gate():
 
 
 def test_mle_weight_adds_the_generators_nll_of_its_real_batch():
-    from seqgan_gumbel.training.mle import token_nll
+    from seqgan_gumbel.likelihood import token_nll
 
     real = _real_batches(2, batch=8)
     results = {}

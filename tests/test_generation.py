@@ -6,7 +6,7 @@ from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.generation import prefix_to_ids, sample_with_log_probs
 from seqgan_gumbel.models import LSTMGenerator
 from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
-from seqgan_gumbel.training.mle import token_nll
+from seqgan_gumbel.likelihood import token_nll
 
 from conftest import tiny_generators
 

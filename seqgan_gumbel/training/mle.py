@@ -5,36 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
+from seqgan_gumbel.likelihood import token_losses, token_nll
 from seqgan_gumbel.training.distribution import global_sum, reduce_and_clip, step_logs
-
-
-def _token_losses(generator: keras.Model, ids: tf.Tensor, training: bool = False):
-    """Per-position cross-entropy of teacher-forced targets, and the mask of real targets (tokens and EOS)."""
-    inputs = tf.concat([tf.fill((tf.shape(ids)[0], 1), BOS_ID), ids[:, :-1]], axis=1)
-    logits = generator(inputs, training=training)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
-    return losses, tf.cast(ids != PAD_ID, losses.dtype)
-
-
-def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False, padding: bool = False):
-    """Summed negative log-likelihood of real sentences and their token count.
-
-    Args:
-        generator: maps BOS-prefixed inputs to next-token logits.
-        ids: (batch, time) targets: tokens, EOS, then PAD.
-        training: passed to the generator.
-        padding: also score the PAD targets after EOS (a generator whose
-            relaxed samples run to the maximum length must learn to emit
-            PAD there); NLL figures never do.
-
-    Returns:
-        (nll_sum, target_count) scalars: nats over every token and EOS (and
-        PAD with `padding`).
-    """
-    losses, real = _token_losses(generator, ids, training)
-    mask = tf.ones_like(losses) if padding else real
-    return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
 
 
 class MLETrainer(keras.Model):
@@ -87,7 +59,7 @@ class MLETrainer(keras.Model):
         with tf.GradientTape() as tape:
             # One forward pass for both: the loss (with PAD targets if asked)
             # and the reported NLL (tokens and EOS only).
-            losses, real = _token_losses(self.generator, ids, training=True)
+            losses, real = token_losses(self.generator, ids, training=True)
             trained = tf.ones_like(losses) if self.padding_targets else real
             # Divided by the target count of the whole global batch, so the
             # replicas' gradients sum to the global mean's gradient.

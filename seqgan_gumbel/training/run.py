@@ -27,7 +27,8 @@ from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import LikelihoodEvaluator
 from seqgan_gumbel.metrics.bleu import BleuScorer, bleu, self_bleu
-from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
+from seqgan_gumbel.models import LSTMGenerator
+from seqgan_gumbel.models.factory import build_discriminator, build_generator
 from seqgan_gumbel.schedules import inverse_temperature
 from seqgan_gumbel.rundir import (
     CORPUS_STATS_FILE,
@@ -85,38 +86,6 @@ class RunResult:
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def build_generator(config: Config, vocab_size: int):
-    """The generator a config describes (`generator.type`)."""
-    g = config.generator
-    common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
-                  embedding_dim=g.embedding_dim, soft_feedback=g.soft_feedback,
-                  fixed_length=config.data.fixed_length, dtype=config.training.precision)
-    if g.type == "rmc":
-        from seqgan_gumbel.models.relational import RelationalMemoryGenerator
-
-        return RelationalMemoryGenerator(mem_slots=g.mem_slots, num_heads=g.num_heads, head_size=g.head_size, **common)
-    if g.type == "transformer":
-        from seqgan_gumbel.models.transformer import TransformerGenerator
-
-        return TransformerGenerator(num_layers=g.num_layers, num_heads=g.num_heads,
-                                    feedforward_dim=g.feedforward_dim, dropout=g.dropout, **common)
-    return LSTMGenerator(hidden_dim=g.hidden_dim, **common)
-
-
-def build_discriminator(config: Config, vocab_size: int):
-    """The discriminator a config describes (`discriminator.type`)."""
-    d = config.discriminator
-    common = dict(vocab_size=vocab_size, sequence_length=config.data.max_length + 1,
-                  embedding_dim=d.embedding_dim, filter_sizes=d.filter_sizes, num_filters=d.num_filters,
-                  dropout=d.dropout, dtype=config.training.precision)
-    if d.type == "multi_representation":
-        from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
-
-        return MultiRepresentationDiscriminator(num_representations=d.num_representations, hidden_dim=d.hidden_dim,
-                                                spectral_norm=d.spectral_norm, **common)
-    return CNNDiscriminator(**common)
 
 
 def xla_for_mle(config: Config, num_replicas: int = 1) -> bool:
