@@ -520,11 +520,8 @@ def _show(args) -> int:
     run = RunDirectory(args.run_dir)
     config = run.load_config()
     print(config.to_json(), end="")
-    checkpoints = sorted(
-        (p.name for p in run.checkpoints.glob("*-*") if (p / "state.json").exists()),
-        key=lambda name: (name.startswith("adversarial"), name),  # pretraining comes first
-    )
-    print(f"# newest checkpoint: {checkpoints[-1] if checkpoints else 'none'}")
+    newest = run.newest_checkpoint()
+    print(f"# newest checkpoint: {newest[0].name if newest else 'none'}")
     if run.file(METRICS_FILE).exists():
         print(f"# finished; final metrics in {run.file(METRICS_FILE)}")
     return 0

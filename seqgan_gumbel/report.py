@@ -34,10 +34,15 @@ import numpy as np
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.frontier import verdict_lines
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
-from seqgan_gumbel.rundir import CONFIG_FILE, METRICS_FILE, METRICS_LOG_FILE, MLE_METRICS_FILE
+from seqgan_gumbel.rundir import (
+    CONFIG_FILE,
+    FINAL_SAMPLES_FILE,
+    METRICS_FILE,
+    METRICS_LOG_FILE,
+    MLE_METRICS_FILE,
+    PRETRAINED_SAMPLES_FILE,
+)
 REPORT_DIR = "report"
-PRETRAINED_SAMPLES = "samples/pretrained.txt"
-FINAL_SAMPLES = "samples/final.txt"
 SAMPLES_SHOWN = 10
 
 MLE_PHASES = ("mle", "pretrain")
@@ -743,8 +748,8 @@ def _markdown(run_dir: Path, out_dir: Path, config, mle_records, gan_records, ev
     for key in shown:
         lines += [f"![{captions[key]}]({images[key].name})", ""]
     lines += ["## Samples", ""]
-    lines += _sample_block("MLE-pretrained generator", pretrained, _relative(run_dir / PRETRAINED_SAMPLES, out_dir))
-    lines += _sample_block("After adversarial training", final, _relative(run_dir / FINAL_SAMPLES, out_dir))
+    lines += _sample_block("MLE-pretrained generator", pretrained, _relative(run_dir / PRETRAINED_SAMPLES_FILE, out_dir))
+    lines += _sample_block("After adversarial training", final, _relative(run_dir / FINAL_SAMPLES_FILE, out_dir))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -789,8 +794,8 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
     mle_metrics = _optional_json(run_dir / MLE_METRICS_FILE, "MLE metrics")
     if mle_metrics is None and isinstance(gan_metrics, dict) and isinstance(gan_metrics.get("mle"), dict):
         mle_metrics = gan_metrics["mle"]
-    pretrained = _read_samples(run_dir / PRETRAINED_SAMPLES)
-    final = _read_samples(run_dir / FINAL_SAMPLES)
+    pretrained = _read_samples(run_dir / PRETRAINED_SAMPLES_FILE)
+    final = _read_samples(run_dir / FINAL_SAMPLES_FILE)
 
     out = Path(out_dir) if out_dir is not None else run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)

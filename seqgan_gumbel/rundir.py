@@ -7,8 +7,9 @@ Layout (every file written atomically):
     generator_mle.keras     the generator after MLE pretraining
     generator.keras         the generator after adversarial training
     discriminator.keras     the discriminator after adversarial training
-    checkpoints/            complete training state for --resume (the newest few)
-    samples/                sentences sampled during training
+    checkpoints/            complete training state for --resume (the newest few):
+                            <phase>-<NNNNNNNN>/ with state.json ({"phase", "mle_steps", "adversarial_steps"})
+    samples/                pretrained.txt, step-NNNNNN.txt during adversarial training, final.txt
     metrics_mle.json        the report on the MLE-pretrained generator
     metrics.json            the final report (BLEU, NLL; the MLE report inside)
     metrics.jsonl           one JSON record per training step, per evaluation and per monitored step
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from seqgan_gumbel.config import Config
@@ -36,6 +38,55 @@ MLE_METRICS_FILE = "metrics_mle.json"
 METRICS_LOG_FILE = "metrics.jsonl"
 TENSORBOARD_DIR = "tensorboard"
 CORPUS_STATS_FILE = "corpus_stats.json"
+CHECKPOINTS_DIR = "checkpoints"
+SAMPLES_DIR = "samples"
+PRETRAINED_SAMPLES_FILE = f"{SAMPLES_DIR}/pretrained.txt"
+FINAL_SAMPLES_FILE = f"{SAMPLES_DIR}/final.txt"
+CHECKPOINT_STATE_FILE = "state.json"
+CHECKPOINT_PHASES = ("pretrain", "adversarial")
+
+
+def step_samples_name(step: int) -> str:
+    """The file name, inside samples/, of the sentences sampled at an adversarial step."""
+    return f"step-{step:06d}.txt"
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """How far a run got: MLE batches and adversarial steps completed (a checkpoint's state.json)."""
+
+    phase: str
+    mle_steps: int
+    adversarial_steps: int
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        """Sorts checkpoints by progress."""
+        return (CHECKPOINT_PHASES.index(self.phase), self.mle_steps, self.adversarial_steps)
+
+    @property
+    def folder_name(self) -> str:
+        """The checkpoint folder's name: the phase and its own step count, e.g. adversarial-00000150."""
+        count = self.mle_steps if self.phase == "pretrain" else self.adversarial_steps
+        return f"{self.phase}-{count:08d}"
+
+
+def read_checkpoint_state(folder: Path) -> TrainingState | None:
+    """The state of a complete checkpoint folder; None for a temporary, incomplete or damaged one."""
+    if folder.name.startswith(".") or not (folder / CHECKPOINT_STATE_FILE).is_file():
+        return None
+    try:
+        data = json.loads((folder / CHECKPOINT_STATE_FILE).read_text(encoding="utf-8"))
+        state = TrainingState(str(data["phase"]), int(data["mle_steps"]), int(data["adversarial_steps"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if state.phase in CHECKPOINT_PHASES else None
+
+
+def complete_checkpoints(directory: Path) -> list[tuple[Path, TrainingState]]:
+    """The complete checkpoints in a checkpoints folder, least advanced first."""
+    found = [(folder, state) for folder in Path(directory).glob("*-*") if (state := read_checkpoint_state(folder))]
+    return sorted(found, key=lambda item: item[1].order)
 
 
 class RunDirectory:
@@ -57,11 +108,16 @@ class RunDirectory:
 
     @property
     def checkpoints(self) -> Path:
-        return self.path / "checkpoints"
+        return self.path / CHECKPOINTS_DIR
 
     @property
     def samples(self) -> Path:
-        return self.path / "samples"
+        return self.path / SAMPLES_DIR
+
+    def newest_checkpoint(self) -> tuple[Path, TrainingState] | None:
+        """The most advanced complete checkpoint and its state, or None."""
+        complete = complete_checkpoints(self.checkpoints)
+        return complete[-1] if complete else None
 
     def check_creatable(self, overwrite: bool = False) -> None:
         """Raises UserInputError unless `create` would succeed; changes nothing.

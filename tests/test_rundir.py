@@ -72,3 +72,27 @@ def test_a_runs_models_load_with_plain_keras_after_importing_the_package(trained
                             cwd=PACKAGE.parent, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["CNNDiscriminator", "True"]
+
+
+def test_the_newest_checkpoint_is_the_most_advanced_complete_one(tmp_path):
+    """What `show` prints and `--resume` continues from: adversarial after every MLE step, by progress, never a
+    temporary, incomplete or damaged folder."""
+    import json
+
+    from seqgan_gumbel.rundir import TrainingState, read_checkpoint_state
+
+    run = RunDirectory(tmp_path)
+    assert run.newest_checkpoint() is None
+    for state in (TrainingState("pretrain", 400, 0), TrainingState("adversarial", 400, 2),
+                  TrainingState("adversarial", 400, 10), TrainingState("pretrain", 900, 0)):
+        folder = run.checkpoints / state.folder_name
+        folder.mkdir(parents=True)
+        (folder / "state.json").write_text(json.dumps(state.__dict__))
+    (run.checkpoints / "adversarial-00000099").mkdir()  # killed before its state.json
+    (run.checkpoints / ".adversarial-00000050.tmp-x").mkdir()
+    damaged = run.checkpoints / "adversarial-00000077"
+    damaged.mkdir()
+    (damaged / "state.json").write_text('{"phase": "adversarial"')
+    folder, state = run.newest_checkpoint()
+    assert folder.name == "adversarial-00000010" and state == TrainingState("adversarial", 400, 10)
+    assert read_checkpoint_state(damaged) is None and TrainingState("pretrain", 900, 0).folder_name == "pretrain-00000900"

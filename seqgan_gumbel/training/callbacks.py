@@ -13,8 +13,9 @@ import tensorflow as tf
 
 from seqgan_gumbel.errors import TrainingDiverged, TrainingInterrupted
 from seqgan_gumbel.fileio import atomic_write_text
+from seqgan_gumbel.rundir import TrainingState, step_samples_name
 from seqgan_gumbel.schedules import inverse_temperature
-from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
+from seqgan_gumbel.training.checkpoints import CheckpointManager
 
 
 class TemperatureSchedule(keras.callbacks.Callback):
@@ -46,7 +47,7 @@ class SampleWriter(keras.callbacks.Callback):
 
     Args:
         sample_fn: returns a list of sentences (decoded text).
-        directory: where step-NNNNNN.txt files go.
+        directory: where the step files go (`rundir.step_samples_name`).
         every: the period in adversarial steps.
         echo: called with a short preview (e.g. print); None for silence.
     """
@@ -62,7 +63,7 @@ class SampleWriter(keras.callbacks.Callback):
         step = int(self.model.step_counter.numpy())
         if self.every and step % self.every == 0:
             sentences = self.sample_fn()
-            atomic_write_text(self.directory / f"step-{step:06d}.txt", "".join(s + "\n" for s in sentences))
+            atomic_write_text(self.directory / step_samples_name(step), "".join(s + "\n" for s in sentences))
             if self.echo:
                 self.echo(f"[step {step}] " + " | ".join(sentences[:3]))
 

@@ -17,31 +17,16 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.rundir import CHECKPOINT_STATE_FILE, TrainingState, complete_checkpoints
 
-STATE_FILE = "state.json"
-PHASES = ("pretrain", "adversarial")
 _PREFIX = "ckpt"
-
-
-@dataclass(frozen=True)
-class TrainingState:
-    """How far a run got: MLE batches and adversarial steps completed."""
-
-    phase: str
-    mle_steps: int
-    adversarial_steps: int
-
-    @property
-    def order(self) -> tuple[int, int, int]:
-        """Sorts checkpoints by progress."""
-        return (PHASES.index(self.phase), self.mle_steps, self.adversarial_steps)
 
 
 class CheckpointManager:
@@ -74,12 +59,11 @@ class CheckpointManager:
             The checkpoint folder.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
-        count = state.mle_steps if state.phase == "pretrain" else state.adversarial_steps
-        final = self.directory / f"{state.phase}-{count:08d}"
+        final = self.directory / state.folder_name
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=self.directory))
         try:
             self._checkpoint().write(str(staging / _PREFIX))
-            (staging / STATE_FILE).write_text(json.dumps(asdict(state)) + "\n", encoding="utf-8")
+            (staging / CHECKPOINT_STATE_FILE).write_text(json.dumps(asdict(state)) + "\n", encoding="utf-8")
             for file in staging.iterdir():
                 _fsync(file)
             if final.exists():
@@ -94,8 +78,8 @@ class CheckpointManager:
 
     def latest(self) -> tuple[Path, TrainingState] | None:
         """The most advanced complete checkpoint, or None."""
-        found = [(folder, state) for folder in self.directory.glob("*-*") if (state := _read_state(folder))]
-        return max(found, key=lambda item: item[1].order) if found else None
+        complete = complete_checkpoints(self.directory)
+        return complete[-1] if complete else None
 
     def restore(self, folder: Path) -> None:
         """Loads a checkpoint into the tracked objects (which must be built)."""
@@ -106,11 +90,7 @@ class CheckpointManager:
             raise UserInputError(f"{folder}: cannot restore the checkpoint ({first_line})") from None
 
     def _prune(self) -> None:
-        complete = sorted(
-            ((folder, state) for folder in self.directory.glob("*-*") if (state := _read_state(folder))),
-            key=lambda item: item[1].order,
-        )
-        for folder, _ in complete[: -self.keep]:
+        for folder, _ in complete_checkpoints(self.directory)[: -self.keep]:
             # Renamed out of the way first (atomic), so that a kill during the
             # deletion leaves a stale temporary folder, never a half-deleted
             # checkpoint under its real name.
@@ -146,17 +126,6 @@ class _AllVariables(tf.Module):
     def __init__(self, owner: keras.Model | keras.optimizers.Optimizer):
         super().__init__(name=None)
         self.values = list(owner.variables)
-
-
-def _read_state(folder: Path) -> TrainingState | None:
-    if folder.name.startswith(".") or not (folder / STATE_FILE).is_file():
-        return None
-    try:
-        data = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-        state = TrainingState(str(data["phase"]), int(data["mle_steps"]), int(data["adversarial_steps"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return state if state.phase in PHASES else None
 
 
 def _fsync(path: Path) -> None:

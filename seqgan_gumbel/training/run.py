@@ -33,13 +33,16 @@ from seqgan_gumbel.schedules import inverse_temperature
 from seqgan_gumbel.rundir import (
     CORPUS_STATS_FILE,
     DISCRIMINATOR_FILE,
+    FINAL_SAMPLES_FILE,
     GENERATOR_FILE,
     METRICS_FILE,
     MLE_GENERATOR_FILE,
     MLE_METRICS_FILE,
     METRICS_LOG_FILE,
+    PRETRAINED_SAMPLES_FILE,
     TENSORBOARD_DIR,
     RunDirectory,
+    TrainingState,
 )
 from seqgan_gumbel.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
@@ -53,7 +56,7 @@ from seqgan_gumbel.training.callbacks import (
     StopWithoutImprovement,
     TemperatureSchedule,
 )
-from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
+from seqgan_gumbel.training.checkpoints import CheckpointManager
 from seqgan_gumbel.training.progress import (
     JsonLinesLogger,
     MetricsFile,
@@ -311,7 +314,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
             log(f"MLE pretraining: keeping epoch {kept['best_epoch']} of {t.pretrain_epochs}, "
                 f"the lowest validation NLL ({kept['best_validation_nll']:.3f})")
         run.save_model(generator, MLE_GENERATOR_FILE)
-        run.write_lines("samples/pretrained.txt", sample_sentences())
+        run.write_lines(PRETRAINED_SAMPLES_FILE, sample_sentences())
         # Scored now so that every report can say whether adversarial training helped.
         mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
         mle_metrics = evaluate_generator(
@@ -402,7 +405,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
                                                point_statistics(final_tokens, frontier_scorer()),
                                                mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
-    run.write_lines("samples/final.txt", samples)
+    run.write_lines(FINAL_SAMPLES_FILE, samples)
     run.write_json(METRICS_FILE, metrics)
     _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
     tensorboard.close()
