@@ -177,8 +177,22 @@ class RunDirectory:
         atomic_write_text(self.file(CONFIG_FILE), config.to_json())
 
     def load_config(self) -> Config:
+        """The run's settings as it was started with them.
+
+        A setting added after the run was written takes its default, except
+        where that default would change what the run does: a config.json
+        without data.validation_split or training.pretrain_patience was
+        written before they existed, when nothing was held out of the corpus
+        and every MLE epoch ran, so its run resumes that way.
+        """
         self.require_run()
-        return Config.load(self.file(CONFIG_FILE))
+        path = self.file(CONFIG_FILE)
+        config = Config.load(path)
+        written = read_json(path, CONFIG_FILE)
+        for section, name, before in (("data", "validation_split", 0.0), ("training", "pretrain_patience", 0)):
+            if isinstance(written.get(section), dict) and name not in written[section]:
+                setattr(getattr(config, section), name, before)
+        return config
 
     def save_tokenizer(self, tokenizer: Tokenizer) -> None:
         tokenizer.save(self.file(VOCAB_FILE))

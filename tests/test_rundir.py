@@ -96,3 +96,19 @@ def test_the_newest_checkpoint_is_the_most_advanced_complete_one(tmp_path):
     folder, state = run.newest_checkpoint()
     assert folder.name == "adversarial-00000010" and state == TrainingState("adversarial", 400, 10)
     assert read_checkpoint_state(damaged) is None and TrainingState("pretrain", 900, 0).folder_name == "pretrain-00000900"
+
+
+def test_a_config_written_before_the_validation_split_loads_without_one(tmp_path):
+    """An older run resumes as it started: no sentences held out of its corpus, every MLE epoch run."""
+    import json
+
+    run = RunDirectory(tmp_path)
+    config = Config()
+    config.data.corpus = "train.txt"
+    config.training.pretrain_keep_best = False
+    run.save_config(config)
+    assert (run.load_config().data.validation_split, run.load_config().training.pretrain_patience) == (0.05, 2)
+    written = json.loads((tmp_path / "config.json").read_text())
+    del written["data"]["validation_split"], written["training"]["pretrain_patience"]
+    (tmp_path / "config.json").write_text(json.dumps(written))
+    assert (run.load_config().data.validation_split, run.load_config().training.pretrain_patience) == (0.0, 0)
