@@ -568,18 +568,15 @@ def _run_nll(run_dir: str, references: str) -> tuple[float, str]:
     run = RunDirectory(run_dir)
     run.require_run()
     _quiet_tensorflow()
-    from seqgan_gumbel.likelihood import run_nll
+    from seqgan_gumbel.likelihood import nll_test_signature, run_nll
 
     nll, stats = run_nll(run_dir, references)
-    signature = (f"nll_test|model:generator.keras|sentences:{stats.kept}|dropped:{stats.dropped_too_long}|"
-                 f"truncated:{stats.truncated}|tok:{run.load_tokenizer().level}|eos:included|units:nats/token|"
-                 f"version:{__version__}")
-    return nll, signature
+    return nll, nll_test_signature(stats, run.load_tokenizer().level)
 
 
 def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> tuple[float, str]:
     from seqgan_gumbel.corpus import read_lines
-    from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+    from seqgan_gumbel.grammar import GrammarChecker, load_grammar, validity_signature
     from seqgan_gumbel.tokenizer import split_text
 
     try:
@@ -590,9 +587,7 @@ def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -
         raise UserInputError(str(exc)) from None
     samples = read_lines(samples_path, "samples", keep_blank=True)
     validity = GrammarChecker(grammar).validity([split_text(s, tokenization) for s in samples])
-    signature = (f"grammar_validity|grammar:{Path(grammar_path).name}|samples:{len(samples)}|tok:{tokenization}|"
-                 f"parser:nltk-chart|version:{__version__}")
-    return validity, signature
+    return validity, validity_signature(Path(grammar_path).name, len(samples), tokenization)
 
 
 def _oracle_sample(args) -> int:
@@ -607,13 +602,12 @@ def _oracle_sample(args) -> int:
 
 def _oracle_score(args) -> int:
     _quiet_tensorflow()
-    from seqgan_gumbel.oracle import Oracle, load_oracle_weights, read_sequences
+    from seqgan_gumbel.oracle import Oracle, load_oracle_weights, nll_oracle_signature, read_sequences
 
     weights = load_oracle_weights(args.weights)
     sequences = read_sequences(args.samples, sequence_length=args.length)
     nll = Oracle(weights, sequence_length=args.length).nll(sequences)
-    signature = (f"nll_oracle|oracle:seqgan|weights:{Path(args.weights).name}|length:{args.length}|"
-                 f"samples:{len(sequences)}|units:nats/token|version:{__version__}")
+    signature = nll_oracle_signature(Path(args.weights).name, args.length, len(sequences))
     if args.json:
         print(json.dumps({"nll_oracle": nll, "num_samples": len(sequences), "signature": signature}))
     else:

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import nltk
 from nltk.grammar import CFG, PCFG, Nonterminal, Production
 
+from seqgan_gumbel.metrics.signature import signature
+
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "GrammarChecker",
@@ -309,3 +311,15 @@ class GrammarChecker:
         if len(sentences) == 0:
             raise ValueError("validity() needs at least one sentence")
         return sum(self.is_valid(tokens) for tokens in sentences) / len(sentences)
+
+
+def validity_signature(grammar_name: str, num_samples: int, tokenization: str) -> str:
+    """The signature of a grammar-validity figure.
+
+    Args:
+        grammar_name: the grammar file's name.
+        num_samples: the sentences parsed.
+        tokenization: how they were split into tokens.
+    """
+    return signature("grammar_validity", grammar=grammar_name, samples=num_samples, tok=tokenization,
+                     parser="nltk-chart")

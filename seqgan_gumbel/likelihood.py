@@ -11,6 +11,7 @@ import tensorflow as tf
 from seqgan_gumbel.corpus import CorpusStats, encode_sentences, read_lines
 from seqgan_gumbel.datasets import mle_batches
 from seqgan_gumbel.errors import UserInputError
+from seqgan_gumbel.metrics.signature import signature
 from seqgan_gumbel.rundir import GENERATOR_FILE, RunDirectory
 from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
 
@@ -135,3 +136,15 @@ def run_nll(run_dir: str | Path, sentences_path: str | Path, model: str = GENERA
         raise UserInputError(f"{sentences_path}: no sentence fits the run's maximum length {config.data.max_length}")
     generator = run.load_model(model)
     return negative_log_likelihood(generator, ids, config.training.batch_size), stats
+
+
+def nll_test_signature(stats: CorpusStats, level: str, model: str = GENERATOR_FILE) -> str:
+    """The signature of an NLL_test figure (`run_nll`).
+
+    Args:
+        stats: what encoding did to the scored sentences.
+        level: the run's token level.
+        model: which generator of the run was scored.
+    """
+    return signature("nll_test", model=model, sentences=stats.kept, dropped=stats.dropped_too_long,
+                     truncated=stats.truncated, tok=level, eos="included", units="nats/token")

@@ -28,6 +28,7 @@ import tensorflow as tf
 from seqgan_gumbel.corpus import read_lines
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import atomic_write_text
+from seqgan_gumbel.metrics.signature import signature
 
 SEQUENCE_LENGTH = 20
 VOCAB_SIZE = 5000
@@ -451,3 +452,15 @@ def make_oracle_corpus(
         result[split] = str(path)
         result[f"nll_{split}"] = oracle.nll(sequences)
     return result
+
+
+def nll_oracle_signature(weights_name: str, length: int, num_samples: int) -> str:
+    """The signature of an NLL_oracle figure.
+
+    Args:
+        weights_name: the oracle's weights file name.
+        length: tokens per sequence.
+        num_samples: the sequences scored.
+    """
+    return signature("nll_oracle", oracle="seqgan", weights=weights_name, length=length, samples=num_samples,
+                     units="nats/token")

@@ -25,6 +25,7 @@ from seqgan_gumbel.metrics.ngrams import (
     clipped_matches,
     ngram_totals,
 )
+from seqgan_gumbel.metrics.signature import signature
 
 __all__ = [
     "BleuResult",
@@ -38,14 +39,6 @@ __all__ = [
 DEFAULT_ORDERS = (2, 3, 4, 5)
 # nltk SmoothingFunction().method1 adds this to zero numerators.
 METHOD1_EPSILON = 0.1
-
-
-def _package_version() -> str:
-    # Imported lazily so that this module also works while the package
-    # __init__ is being edited or is partially importable.
-    from seqgan_gumbel import __version__
-
-    return __version__
 
 
 # --------------------------------------------------------------------------
@@ -75,13 +68,9 @@ class BleuResult:
     @property
     def signature(self) -> str:
         """Sacrebleu-like string recording every setting of the computation."""
-        refs_per_hyp = "leave-one-out" if self.metric == "self_bleu" else "all"
-        orders = ",".join(str(n) for n in sorted(self.scores))
-        return (
-            f"{self.metric}|n:{orders}|samples:{self.num_samples}"
-            f"|refs:{self.num_references}|tok:{self.tokenization}|smooth:method1"
-            f"|refs_per_hyp:{refs_per_hyp}|version:{_package_version()}"
-        )
+        return signature(self.metric, n=",".join(str(n) for n in sorted(self.scores)), samples=self.num_samples,
+                         refs=self.num_references, tok=self.tokenization, smooth="method1",
+                         refs_per_hyp="leave-one-out" if self.metric == "self_bleu" else "all")
 
     def to_dict(self) -> dict:
         """JSON-ready form; order keys become strings as JSON requires.
