@@ -85,6 +85,15 @@ CASES = {
     "config file unknown key": (TRAIN + ["--corpus", "good.txt", "--config", "unknown_key.json"], "unknown_key.json: unknown setting 'training.betamax'"),
     "config file missing": (TRAIN + ["--corpus", "good.txt", "--config", "nope.json"], "nope.json: config file not found"),
     "existing run directory": (["train", "--out", "run", "--corpus", "good.txt"], "run: run directory already exists"),
+    "max vocabulary below the special tokens": (TRAIN + ["--corpus", "good.txt", "--max-vocab", "3"], "data.max_vocab_size must be 0 (no limit) or at least 5"),
+    "min frequency with a vocabulary file": (TRAIN + ["--corpus", "good.txt", "--vocabulary", "good.txt", "--min-frequency", "2"], "with data.vocabulary (--vocabulary FILE) the file is the vocabulary"),
+    # resume: the command that started the run may be repeated; a setting that differs is refused
+    "resume: a missing run": (["train", "--resume", "--out", "nowhere"], "nowhere: run directory not found"),
+    "resume: a changed flag": (["train", "--resume", "--out", "run", "--beta-max", "3"], "--beta-max sets training.beta_max = 3.0, the run has 100.0"),
+    "resume: a changed --set": (["train", "--resume", "--out", "run", "--set", "training.discriminator_steps=3"], "--set training.discriminator_steps=3 sets training.discriminator_steps = 3, the run has 2"),
+    "resume: another preset": (["train", "--resume", "--out", "run", "--preset", "quick-gsgan"], "--preset quick-gsgan sets "),
+    "resume: another corpus": (["train", "--resume", "--out", "run", "--corpus", "good.txt"], "--corpus sets data.corpus = 'good.txt', the run has "),
+    "resume: with --overwrite": (["train", "--resume", "--out", "run", "--overwrite"], "--overwrite would replace it"),
     # generate
     "generate: run missing": (["generate", "nowhere", "--num", "2"], "nowhere: run directory not found"),
     "generate: not a run directory": (["generate", "adir", "--num", "2"], "adir: not a run directory"),

@@ -132,36 +132,6 @@ def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted):
     _resume_and_compare(out, uninterrupted)
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--beta-max", "3"], "--beta-max sets training.beta_max = 3.0, the run has 100.0"),
-    (["--set", "training.discriminator_steps=3"],
-     "--set training.discriminator_steps=3 sets training.discriminator_steps = 3, the run has 2"),
-    (["--preset", "quick-gsgan"], "--preset quick-gsgan sets "),
-    (["--corpus", "validation.txt"], "--corpus sets data.corpus = "),
-    (["--overwrite"], "--overwrite would replace it"),
-])
-def test_resume_refuses_a_setting_that_differs_from_the_runs_and_touches_nothing(corpus, tmp_path, flags, message):
-    """Checked before anything is read or written (the run's settings as `train` saves them suffice)."""
-    from seqgan_gumbel.cli import build_parser, config_from_args
-    from seqgan_gumbel.rundir import RunDirectory
-
-    run = tmp_path / "run"
-    run.mkdir()
-    command = ["--corpus", str(corpus), *map(str, SETTINGS), *map(str, _keep_best(corpus))]
-    RunDirectory(run).save_config(config_from_args(build_parser().parse_args(["train", "--out", str(run), *command])))
-    before = (run / "config.json").read_text()
-    flags = [str(corpus.parent / f) if f.endswith(".txt") else f for f in flags]
-    result = run_cli("train", "--resume", "--out", run, *command, *flags)
-    assert result.returncode == 2 and message in result.stderr, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    assert sorted(p.name for p in run.iterdir()) == ["config.json"] and (run / "config.json").read_text() == before
-
-
-def test_resume_refuses_a_missing_run(tmp_path):
-    result = run_cli("train", "--resume", "--out", tmp_path / "none")
-    assert result.returncode == 2 and "run directory not found" in result.stderr
-
-
 @contextlib.contextmanager
 def _sigint_when(folder: Path, pattern: str, timeout=300):
     """Sends this process a real SIGINT as soon as a folder matching `pattern` exists in `folder` (a watcher
