@@ -169,36 +169,114 @@ def _record_evaluation(run: RunDirectory, tensorboard: TensorBoardLogger, step: 
 def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, progress: str = "bar") -> RunResult:
     """Runs `train` on inputs already checked by `prepare_run` (or `prepare_resume`).
 
-    A resumed run restores the newest complete checkpoint and continues from
-    it; on CPU with the same seed it ends with the same weights as a run that
-    was never interrupted.
+    The run's phases, in order: build the networks (restoring the newest
+    checkpoint of a resumed run), MLE pretraining and its report, adversarial
+    training, the final evaluation. A resumed run continues from where its
+    checkpoint left off; on CPU with the same seed it ends with the same
+    weights as a run that was never interrupted.
 
     Raises:
         TrainingInterrupted: Ctrl-C; a checkpoint was saved first.
         TrainingDiverged: a loss became NaN or infinite; the last good checkpoint is kept.
     """
+    _start_run_directory(prepared, log)
+    nets = _build_networks(prepared, log)
+    state = _restore_checkpoint(nets, prepared.resume, log)
+    session = _Session.open(prepared, nets, log, progress)
+    if state.phase == "pretrain":
+        mle_metrics, state = _pretrain_phase(session, nets, state)
+    else:
+        mle_metrics = prepared.run.read_json(MLE_METRICS_FILE)
+    log("after MLE pretraining: " + format_scores(mle_metrics))
+    pretrain_seconds = time.perf_counter() - session.started
+    kept_step = _adversarial_phase(session, nets, state, mle_metrics)
+    return _final_evaluation(session, nets, mle_metrics, kept_step, pretrain_seconds)
+
+
+@dataclass
+class _Networks:
+    """The models, their trainers and optimizers, and everything a checkpoint holds."""
+
+    generator: keras.Model
+    discriminator: keras.Model
+    mle: MLETrainer
+    gan: GumbelGAN
+    mle_optimizer: keras.optimizers.Optimizer
+    best_mle: BestWeights | None
+    best_gan: BestWeights | None
+    manager: CheckpointManager
+
+
+@dataclass
+class _Session:
+    """What every phase of one run reads: its inputs, its log, and the evaluators built once per run."""
+
+    prepared: PreparedRun
+    log: Callable[[str], None]
+    progress: str
+    started: float
+    resume_hint: str
+    tensorboard: TensorBoardLogger
+    monitor: SampleMonitor
+    likelihood: LikelihoodEvaluator  # NLL_test and NLL_train of the MLE and the final generator, one graph
+    frontier_scorer: Callable[[], BleuScorer]
+
+    @classmethod
+    def open(cls, prepared: PreparedRun, nets: _Networks, log: Callable[[str], None], progress: str) -> "_Session":
+        run, tokenizer, t = prepared.run, prepared.tokenizer, prepared.config.training
+        started = time.perf_counter()
+        tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "mle",
+                                        lambda: int(nets.mle_optimizer.iterations.numpy()))
+        references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
+        # The report's references as a BleuScorer, built once and only when a verdict needs it.
+        frontier_scorer = functools.cache(lambda: BleuScorer(
+            [tokenizer.tokenize(s) for s in prepared.test_sentences or prepared.sentences], max_n=FRONTIER_ORDER))
+        monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
+        return cls(prepared, log, progress, started, f"seqgan-gumbel train --resume --out {run.path}", tensorboard,
+                   monitor, LikelihoodEvaluator(nets.generator), frontier_scorer)
+
+    def sample_sentences(self, generator: keras.Model, num: int = 20) -> list[str]:
+        return decode_all(self.prepared.tokenizer, sample_ids(generator, num, seed=self.prepared.config.training.seed))
+
+    def record_monitor(self, step: int, values: dict) -> None:
+        _record_monitor(self.prepared.run, self.tensorboard, step, values, self.started)
+
+    def evaluate(self, generator: keras.Model, sampled_ids: np.ndarray) -> dict:
+        prepared = self.prepared
+        return evaluate_generator(
+            generator, prepared.tokenizer, prepared.test_sentences or prepared.sentences, prepared.test_ids,
+            sampled_ids, prepared.config.training.batch_size, prepared.grammar_checker, prepared.train_ids,
+            self.likelihood,
+        )
+
+
+def _start_run_directory(prepared: PreparedRun, log: Callable[[str], None]) -> None:
+    """Writes a new run's settings, vocabulary and corpus record, and says what the run reads."""
     config, run, tokenizer = prepared.config, prepared.run, prepared.tokenizer
-    data, t = config.data, config.training
-    sentences, train_ids, train_stats = prepared.sentences, prepared.train_ids, prepared.train_stats
-    test_sentences, test_ids, test_stats = prepared.test_sentences, prepared.test_ids, prepared.test_stats
+    data = config.data
     if not prepared.resume:
         run.create(overwrite=prepared.overwrite)
         run.save_config(config)
         run.save_tokenizer(tokenizer)
         run.write_json(CORPUS_STATS_FILE, prepared.corpus_record())
-    log(train_stats.summary(f"corpus {data.corpus}"))
-    if test_stats:
-        log(test_stats.summary(f"test corpus {data.test}"))
+    log(prepared.train_stats.summary(f"corpus {data.corpus}"))
+    if prepared.test_stats:
+        log(prepared.test_stats.summary(f"test corpus {data.test}"))
     if prepared.held_out:
         log(f"validation corpus: {prepared.held_out} of the corpus's sentences held out (data.validation_split "
             f"{data.validation_split:g}) for the MLE phase's validation NLL; --validation FILE gives your own")
     elif prepared.validation_stats:
         log(prepared.validation_stats.summary(f"validation corpus {data.validation}"))
-    for line in vocabulary_summary(tokenizer.vocab_size, data.level, prepared.train_ids, test_stats,
+    for line in vocabulary_summary(tokenizer.vocab_size, data.level, prepared.train_ids, prepared.test_stats,
                                    built_from_corpus=not data.vocabulary):
         log(line)
     log(f"run directory: {run.path}")
 
+
+def _build_networks(prepared: PreparedRun, log: Callable[[str], None]) -> _Networks:
+    """Seeds everything, then builds the networks, trainers and optimizers under the run's strategy."""
+    config, t = prepared.config, prepared.config.training
+    vocab_size = prepared.tokenizer.vocab_size
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(t.seed)
@@ -212,8 +290,8 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
                                  f"{strategy.num_replicas_in_sync} replicas of --strategy {t.strategy}")
         log(f"training on {strategy.num_replicas_in_sync} replicas ({t.strategy}); global batch {t.batch_size}")
     with strategy.scope():
-        generator = build_generator(config, tokenizer.vocab_size)
-        discriminator = build_discriminator(config, tokenizer.vocab_size)
+        generator = build_generator(config, vocab_size)
+        discriminator = build_discriminator(config, vocab_size)
         mle_optimizer = _optimizer(t.pretrain_learning_rate)
         generator_optimizer = _optimizer(t.generator_learning_rate)
         discriminator_optimizer = _optimizer(t.discriminator_learning_rate)
@@ -239,106 +317,105 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         best_mle = BestWeights(generator) if t.pretrain_keep_best else None
         best_gan = BestWeights(generator) if t.keep_best_gan else None
     manager = CheckpointManager(
-        run.checkpoints, t.keep_checkpoints, generator=generator, discriminator=discriminator,
+        prepared.run.checkpoints, t.keep_checkpoints, generator=generator, discriminator=discriminator,
         mle_optimizer=mle_optimizer, generator_optimizer=generator_optimizer,
         discriminator_optimizer=discriminator_optimizer, **({"best_mle": best_mle} if best_mle else {}),
         **({"best_gan": best_gan} if best_gan else {}),
     )
-    state = TrainingState("pretrain", 0, 0)
-    if prepared.resume:
-        latest = manager.latest()
+    return _Networks(generator, discriminator, mle, gan, mle_optimizer, best_mle, best_gan, manager)
+
+
+def _restore_checkpoint(nets: _Networks, resume: bool, log: Callable[[str], None]) -> TrainingState:
+    """A resumed run's newest checkpoint loaded into the networks, and how far it got (a new run: nowhere)."""
+    if resume:
+        latest = nets.manager.latest()
         if latest is None:
             log("no checkpoint yet: starting the run from the beginning")
         else:
             folder, state = latest
-            manager.restore(folder)
+            nets.manager.restore(folder)
             log(f"resuming from {folder.name}: {state.mle_steps} MLE steps and "
                 f"{state.adversarial_steps} adversarial steps done")
-    resume_hint = f"seqgan-gumbel train --resume --out {run.path}"
-    started = time.perf_counter()
-    tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "mle", lambda: int(mle_optimizer.iterations.numpy()))
+            return state
+    return TrainingState("pretrain", 0, 0)
 
-    def sample_sentences(num: int = 20, gen=generator) -> list[str]:
-        return decode_all(tokenizer, sample_ids(gen, num, seed=t.seed))
 
-    def sample_and_log(num: int = 20) -> list[str]:
-        sentences = sample_sentences(num)
-        tensorboard.log_text("gan/samples", sentences, int(gan.step_counter.numpy()))
-        return sentences
+def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) -> tuple[dict, TrainingState]:
+    """MLE pretraining (or the --pretrained generator), then the MLE generator's report and curve.
 
-    references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
-    # The report's references as a BleuScorer, built once and only when a verdict needs it.
-    frontier_scorer = functools.cache(lambda: BleuScorer([tokenizer.tokenize(s) for s in test_sentences or sentences],
-                                                         max_n=FRONTIER_ORDER))
-    monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
-    # NLL_test and NLL_train of the MLE and of the final generator, through one traced graph.
-    likelihood = LikelihoodEvaluator(generator)
+    Returns:
+        The MLE report (also in metrics_mle.json) and the state that starts the adversarial phase.
+    """
+    prepared, log = session.prepared, session.log
+    run, tokenizer, t = prepared.run, prepared.tokenizer, prepared.config.training
+    generator, mle_optimizer, best_mle = nets.generator, nets.mle_optimizer, nets.best_mle
+    steps_per_epoch = len(prepared.train_ids) // t.batch_size
+    remaining = t.pretrain_epochs * steps_per_epoch - state.mle_steps
+    if t.pretrained_generator and state.mle_steps == 0:
+        _load_pretrained(generator, tokenizer, t.pretrained_generator)
+        log(f"MLE pretraining skipped: starting from {t.pretrained_generator}")
+        remaining = 0
+    if remaining > 0:
+        log(f"MLE pretraining: {t.pretrain_epochs} epochs of {steps_per_epoch} batches"
+            + (f", {state.mle_steps} batches already done" if state.mle_steps else ""))
+    mle_step = lambda: int(mle_optimizer.iterations.numpy())  # noqa: E731
+    # Saved after each epoch's validation, so that it holds the best-epoch choice.
+    checkpoint = PeriodicCheckpoint(nets.manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step,
+                                    at_epoch_end=True)
+    patience = StopWithoutImprovement(best_mle, t.pretrain_patience) if best_mle and t.pretrain_patience else None
+    callbacks = [
+        StopOnNonFiniteLoss("MLE", mle_step),
+        *_watchers(session.progress, run, "mle", t.pretrain_epochs * steps_per_epoch, mle_step, session.started,
+                   session.tensorboard),
+        *([KeepBestWeights(best_mle, "val_nll")] if best_mle else []),
+        *([patience] if patience else []),
+        checkpoint,
+        GracefulInterrupt(checkpoint, session.resume_hint),
+    ]
+    if remaining > 0 and not (patience and patience.stopped(state.mle_steps // steps_per_epoch)):
+        _pretrain(nets.mle, prepared.train_ids, prepared.mle_validation_ids, t, state.mle_steps, steps_per_epoch,
+                  callbacks)
+    kept = {}
+    epochs_done = int(mle_optimizer.iterations.numpy()) // max(steps_per_epoch, 1)
+    if patience and epochs_done < t.pretrain_epochs and patience.stopped(epochs_done):
+        kept["stopped_epoch"] = epochs_done
+        log(f"MLE pretraining: stopped after epoch {epochs_done} of {t.pretrain_epochs}, {t.pretrain_patience} "
+            f"epoch{'s' * (t.pretrain_patience > 1)} without a lower validation NLL")
+    if best_mle and best_mle.found:
+        best_mle.restore()
+        kept |= {"best_epoch": int(best_mle.epoch.numpy()), "best_validation_nll": float(best_mle.best.numpy())}
+        log(f"MLE pretraining: keeping epoch {kept['best_epoch']} of {t.pretrain_epochs}, "
+            f"the lowest validation NLL ({kept['best_validation_nll']:.3f})")
+    run.save_model(generator, MLE_GENERATOR_FILE)
+    run.write_lines(PRETRAINED_SAMPLES_FILE, session.sample_sentences(generator))
+    # Scored now so that every report can say whether adversarial training helped.
+    mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
+    mle_metrics = session.evaluate(generator, mle_ids)
+    mle_metrics.update(kept)
+    if t.num_eval_samples >= 2:
+        # The MLE generator's temperature curve: the final verdict places the GAN against it.
+        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.frontier_scorer(),
+                                                       mle_ids, t.num_eval_samples, t.seed)
+    # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
+    mle_metrics["monitor"] = session.monitor.measure_start(generator, curve=t.keep_best_gan)
+    run.write_json(MLE_METRICS_FILE, mle_metrics)
+    _record_evaluation(run, session.tensorboard, 0, "mle", mle_metrics, session.started)
+    session.record_monitor(0, _start_record(mle_metrics["monitor"]))
+    # The MLE steps that ran (fewer than planned when pretraining stopped early).
+    state = TrainingState("adversarial", int(mle_optimizer.iterations.numpy()), 0)
+    nets.manager.save(state)
+    return mle_metrics, state
 
-    def record_monitor(step: int, values: dict) -> None:
-        _record_monitor(run, tensorboard, step, values, started)
 
-    steps_per_epoch = len(train_ids) // t.batch_size
-    if state.phase == "pretrain":
-        remaining = t.pretrain_epochs * steps_per_epoch - state.mle_steps
-        if t.pretrained_generator and state.mle_steps == 0:
-            _load_pretrained(generator, tokenizer, t.pretrained_generator)
-            log(f"MLE pretraining skipped: starting from {t.pretrained_generator}")
-            remaining = 0
-        if remaining > 0:
-            log(f"MLE pretraining: {t.pretrain_epochs} epochs of {steps_per_epoch} batches"
-                + (f", {state.mle_steps} batches already done" if state.mle_steps else ""))
-        mle_step = lambda: int(mle_optimizer.iterations.numpy())  # noqa: E731
-        # Saved after each epoch's validation, so that it holds the best-epoch choice.
-        checkpoint = PeriodicCheckpoint(manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step,
-                                        at_epoch_end=True)
-        patience = StopWithoutImprovement(best_mle, t.pretrain_patience) if best_mle and t.pretrain_patience else None
-        callbacks = [
-            StopOnNonFiniteLoss("MLE", mle_step),
-            *_watchers(progress, run, "mle", t.pretrain_epochs * steps_per_epoch, mle_step, started, tensorboard),
-            *([KeepBestWeights(best_mle, "val_nll")] if best_mle else []),
-            *([patience] if patience else []),
-            checkpoint,
-            GracefulInterrupt(checkpoint, resume_hint),
-        ]
-        if remaining > 0 and not (patience and patience.stopped(state.mle_steps // steps_per_epoch)):
-            _pretrain(mle, train_ids, prepared.mle_validation_ids, t, state.mle_steps, steps_per_epoch, callbacks)
-        kept = {}
-        epochs_done = int(mle_optimizer.iterations.numpy()) // max(steps_per_epoch, 1)
-        if patience and epochs_done < t.pretrain_epochs and patience.stopped(epochs_done):
-            kept["stopped_epoch"] = epochs_done
-            log(f"MLE pretraining: stopped after epoch {epochs_done} of {t.pretrain_epochs}, {t.pretrain_patience} "
-                f"epoch{'s' * (t.pretrain_patience > 1)} without a lower validation NLL")
-        if best_mle and best_mle.found:
-            best_mle.restore()
-            kept |= {"best_epoch": int(best_mle.epoch.numpy()), "best_validation_nll": float(best_mle.best.numpy())}
-            log(f"MLE pretraining: keeping epoch {kept['best_epoch']} of {t.pretrain_epochs}, "
-                f"the lowest validation NLL ({kept['best_validation_nll']:.3f})")
-        run.save_model(generator, MLE_GENERATOR_FILE)
-        run.write_lines(PRETRAINED_SAMPLES_FILE, sample_sentences())
-        # Scored now so that every report can say whether adversarial training helped.
-        mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
-        mle_metrics = evaluate_generator(
-            generator, tokenizer, test_sentences or sentences, test_ids, mle_ids, t.batch_size,
-            prepared.grammar_checker, train_ids, likelihood,
-        )
-        mle_metrics.update(kept)
-        if t.num_eval_samples >= 2:
-            # The MLE generator's temperature curve: the final verdict places the GAN against it.
-            mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, frontier_scorer(),
-                                                           mle_ids, t.num_eval_samples, t.seed)
-        # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
-        mle_metrics["monitor"] = monitor.measure_start(generator, curve=t.keep_best_gan)
-        run.write_json(MLE_METRICS_FILE, mle_metrics)
-        _record_evaluation(run, tensorboard, 0, "mle", mle_metrics, started)
-        record_monitor(0, _start_record(mle_metrics["monitor"]))
-        # The MLE steps that ran (fewer than planned when pretraining stopped early).
-        state = TrainingState("adversarial", int(mle_optimizer.iterations.numpy()), 0)
-        manager.save(state)
-    else:
-        mle_metrics = run.read_json(MLE_METRICS_FILE)
-    log("after MLE pretraining: " + format_scores(mle_metrics))
-    pretrain_seconds = time.perf_counter() - started
+def _adversarial_phase(session: _Session, nets: _Networks, state: TrainingState, mle_metrics: dict) -> dict | None:
+    """Adversarial training from `state` to the last step, then the final networks saved.
 
+    Returns:
+        What --keep-best-gan kept (None without it, or when it kept the last step).
+    """
+    prepared, log = session.prepared, session.log
+    run, tokenizer, t = prepared.run, prepared.tokenizer, prepared.config.training
+    generator, gan, best_gan = nets.generator, nets.gan, nets.best_gan
     gan.step_counter.assign(state.adversarial_steps)
     remaining = t.adversarial_steps - state.adversarial_steps
     final_beta = inverse_temperature(t.adversarial_steps - 1, t.adversarial_steps, t.beta_max, t.schedule,
@@ -349,29 +426,37 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         + (f", beta_max {t.beta_max} at step {t.schedule_steps})" if t.schedule_steps else ")")
         + (f", {state.adversarial_steps} already done" if state.adversarial_steps else "")
     )
-    monitor_start = _monitor_start(mle_metrics, monitor, run, tokenizer, t.keep_best_gan)
+    monitor_start = _monitor_start(mle_metrics, session.monitor, run, tokenizer, t.keep_best_gan)
     log(f"collapse monitor, MLE start ({monitor_start['samples']} samples): {describe(monitor_start, monitor_start)}")
     if best_gan is not None and state.adversarial_steps == 0:
         best_gan.offer(0, -frontier_score(monitor_start, monitor_start)[0])  # the MLE start, gap 0
     if remaining > 0:
         adversarial_step = lambda: int(gan.step_counter.numpy())  # noqa: E731
+
+        def sample_and_log() -> list[str]:
+            sentences = session.sample_sentences(generator)
+            session.tensorboard.log_text("gan/samples", sentences, adversarial_step())
+            return sentences
+
         checkpoint = PeriodicCheckpoint(
-            manager, lambda: TrainingState("adversarial", state.mle_steps, adversarial_step()),
+            nets.manager, lambda: TrainingState("adversarial", state.mle_steps, adversarial_step()),
             adversarial_step, t.checkpoint_every,
         )
         gan_tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "gan", adversarial_step)
+        echo = log if session.progress != "none" else None
         callbacks = [
             StopOnNonFiniteLoss("adversarial", adversarial_step),
             TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule, t.schedule_steps),
-            *_watchers(progress, run, "gan", t.adversarial_steps, adversarial_step, started, gan_tensorboard),
-            SampleWriter(sample_and_log, run.samples, t.sample_every, echo=log if progress != "none" else None),
-            CollapseMonitor(monitor, generator, monitor_start, t.sample_every, record_monitor,
-                            echo=log if progress != "none" else None, warn=log, best=best_gan),
+            *_watchers(session.progress, run, "gan", t.adversarial_steps, adversarial_step, session.started,
+                       gan_tensorboard),
+            SampleWriter(sample_and_log, run.samples, t.sample_every, echo=echo),
+            CollapseMonitor(session.monitor, generator, monitor_start, t.sample_every, session.record_monitor,
+                            echo=echo, warn=log, best=best_gan),
             checkpoint,
-            GracefulInterrupt(checkpoint, resume_hint),
+            GracefulInterrupt(checkpoint, session.resume_hint),
         ]
         gan.fit(
-            adversarial_batches(train_ids, t.batch_size, gan.real_batches_per_step, t.seed,
+            adversarial_batches(prepared.train_ids, t.batch_size, gan.real_batches_per_step, t.seed,
                                 skip=state.adversarial_steps),
             steps_per_epoch=remaining,
             epochs=1,
@@ -382,18 +467,22 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
         gan_tensorboard.close()
     kept_step = _restore_best_gan(best_gan, monitor_start, t.adversarial_steps, log)
     run.save_model(generator, GENERATOR_FILE)
-    run.save_model(discriminator, DISCRIMINATOR_FILE)
-    train_seconds = time.perf_counter() - started
+    run.save_model(nets.discriminator, DISCRIMINATOR_FILE)
+    return kept_step
 
+
+def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kept_step: dict | None,
+                      pretrain_seconds: float) -> RunResult:
+    """The final generator's report, its verdict against the MLE curve, and the final samples."""
+    prepared = session.prepared
+    run, tokenizer, t = prepared.run, prepared.tokenizer, prepared.config.training
+    train_seconds = time.perf_counter() - session.started
     # Sampled once: scored here and written as samples/final.txt below.
-    final_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
-    metrics = evaluate_generator(
-        generator, tokenizer, test_sentences or sentences, test_ids, final_ids, t.batch_size,
-        prepared.grammar_checker, train_ids, likelihood,
-    )
+    final_ids = sample_ids(nets.generator, t.num_eval_samples, seed=t.seed)
+    metrics = session.evaluate(nets.generator, final_ids)
     metrics.update(
         mle=mle_metrics,
-        references="test" if test_sentences else "train",
+        references="test" if prepared.test_sentences else "train",
         pretrain_seconds=round(pretrain_seconds, 1),
         train_seconds=round(train_seconds, 1),
         version=__version__,
@@ -402,13 +491,13 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     if "frontier_curve" in mle_metrics:
         final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
         metrics["frontier"] = frontier_verdict(mle_metrics["frontier_curve"],
-                                               point_statistics(final_tokens, frontier_scorer()),
+                                               point_statistics(final_tokens, session.frontier_scorer()),
                                                mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
     run.write_lines(FINAL_SAMPLES_FILE, samples)
     run.write_json(METRICS_FILE, metrics)
-    _record_evaluation(run, tensorboard, t.adversarial_steps, "gan", metrics, started)
-    tensorboard.close()
+    _record_evaluation(run, session.tensorboard, t.adversarial_steps, "gan", metrics, session.started)
+    session.tensorboard.close()
     return RunResult(run.path, metrics, samples)
 
 
