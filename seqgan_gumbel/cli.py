@@ -386,10 +386,12 @@ def _train(args) -> int:
         # The command that started the run, re-run with --resume, is accepted:
         # only a setting that differs from the run's own is refused.
         origins: dict[str, str] = {}
-        config = config_from_args(args, origins)
-        settings = config.to_dict()
-        prepared = prepare_resume(args.out, {key: (settings[key.partition(".")[0]][key.partition(".")[2]], origin)
-                                             for key, origin in origins.items()})
+        given = config_from_args(args, origins)
+        settings = {}
+        for key, origin in origins.items():
+            section, _, name = key.partition(".")
+            settings[key] = (getattr(getattr(given, section), name), origin)
+        prepared = prepare_resume(args.out, settings)
     else:
         prepared = prepare_run(config_from_args(args), args.out, overwrite=args.overwrite)
     _quiet_tensorflow()
