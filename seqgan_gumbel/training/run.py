@@ -26,7 +26,7 @@ from seqgan_gumbel.corpus import vocabulary_summary
 from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
 from seqgan_gumbel.likelihood import LikelihoodEvaluator
-from seqgan_gumbel.metrics.bleu import BleuScorer, bleu, self_bleu
+from seqgan_gumbel.metrics.bleu import BleuResult, BleuScorer, self_bleu
 from seqgan_gumbel.models import LSTMGenerator
 from seqgan_gumbel.models.factory import build_discriminator, build_generator
 from seqgan_gumbel.schedules import inverse_temperature
@@ -219,7 +219,7 @@ class _Session:
     tensorboard: TensorBoardLogger
     monitor: SampleMonitor
     likelihood: LikelihoodEvaluator  # NLL_test and NLL_train of the MLE and the final generator, one graph
-    frontier_scorer: Callable[[], BleuScorer]
+    references_scorer: Callable[[], BleuScorer]
 
     @classmethod
     def open(cls, prepared: PreparedRun, nets: _Networks, log: Callable[[str], None], progress: str) -> "_Session":
@@ -228,12 +228,13 @@ class _Session:
         tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "mle",
                                         lambda: int(nets.mle_optimizer.iterations.numpy()))
         references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
-        # The report's references as a BleuScorer, built once and only when a verdict needs it.
-        frontier_scorer = functools.cache(lambda: BleuScorer(
-            [tokenizer.tokenize(s) for s in prepared.test_sentences or prepared.sentences], max_n=FRONTIER_ORDER))
+        # The report's references as a BleuScorer, built once for every BLEU of the run and the verdict.
+        report_references = prepared.test_sentences or prepared.sentences
+        references_scorer = functools.cache(lambda: BleuScorer([tokenizer.tokenize(s) for s in report_references],
+                                                               max_n=max(FRONTIER_ORDER, *BLEU_ORDERS)))
         monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
         return cls(prepared, log, progress, started, f"seqgan-gumbel train --resume --out {run.path}", tensorboard,
-                   monitor, LikelihoodEvaluator(nets.generator), frontier_scorer)
+                   monitor, LikelihoodEvaluator(nets.generator), references_scorer)
 
     def sample_sentences(self, generator: keras.Model, num: int = 20) -> list[str]:
         return decode_all(self.prepared.tokenizer, sample_ids(generator, num, seed=self.prepared.config.training.seed))
@@ -246,7 +247,7 @@ class _Session:
         return evaluate_generator(
             generator, prepared.tokenizer, prepared.test_sentences or prepared.sentences, prepared.test_ids,
             sampled_ids, prepared.config.training.batch_size, prepared.grammar_checker, prepared.train_ids,
-            self.likelihood,
+            self.likelihood, self.references_scorer(),
         )
 
 
@@ -394,7 +395,7 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
     mle_metrics.update(kept)
     if t.num_eval_samples >= 2:
         # The MLE generator's temperature curve: the final verdict places the GAN against it.
-        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.frontier_scorer(),
+        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.references_scorer(),
                                                        mle_ids, t.num_eval_samples, t.seed)
     # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
     mle_metrics["monitor"] = session.monitor.measure_start(generator, curve=t.keep_best_gan)
@@ -491,7 +492,7 @@ def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kep
     if "frontier_curve" in mle_metrics:
         final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
         metrics["frontier"] = frontier_verdict(mle_metrics["frontier_curve"],
-                                               point_statistics(final_tokens, session.frontier_scorer()),
+                                               point_statistics(final_tokens, session.references_scorer()),
                                                mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
     run.write_lines(FINAL_SAMPLES_FILE, samples)
@@ -624,6 +625,7 @@ def evaluate_generator(
     grammar_checker=None,
     train_ids: np.ndarray | None = None,
     likelihood: LikelihoodEvaluator | None = None,
+    scorer: BleuScorer | None = None,
 ) -> dict:
     """BLEU of the generator's samples and its NLL of the test sentences.
 
@@ -638,6 +640,9 @@ def evaluate_generator(
         train_ids: encoded training sentences for NLL_train (None: skipped).
         likelihood: the generator's `LikelihoodEvaluator`, shared between
             evaluations of one run (None: a new one).
+        scorer: a `BleuScorer` of `reference_sentences` (tokenized with the
+            tokenizer, orders up to 5), shared between evaluations of one run
+            so that the references' n-gram tables are built once (None: built here).
 
     Returns:
         {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "nll_train": ..., "num_samples": ...,
@@ -645,8 +650,10 @@ def evaluate_generator(
         validity only when computable.
     """
     hypotheses = [tokenizer.ids_to_tokens(row) for row in sampled_ids]
-    references = [tokenizer.tokenize(s) for s in reference_sentences]
-    result = bleu(hypotheses, references, orders=BLEU_ORDERS, tokenization=tokenizer.level)
+    if scorer is None:
+        scorer = BleuScorer([tokenizer.tokenize(s) for s in reference_sentences], max_n=max(BLEU_ORDERS))
+    result = BleuResult("bleu", scorer.score(hypotheses, BLEU_ORDERS), len(hypotheses), scorer.num_references,
+                        tokenizer.level)
     # Always beside BLEU: a model can buy BLEU with diversity (Self-BLEU).
     diversity = self_bleu(hypotheses, orders=BLEU_ORDERS, tokenization=tokenizer.level)
     metrics = {
