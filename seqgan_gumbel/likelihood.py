@@ -54,7 +54,6 @@ def token_nll(generator: keras.Model, ids: tf.Tensor, training: bool = False, pa
     return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
 
 
-
 class LikelihoodEvaluator:
     """Teacher-forced NLL of encoded sentences under one generator, with one traced evaluation graph.
 

@@ -187,8 +187,8 @@ class RunDirectory:
         """
         self.require_run()
         path = self.file(CONFIG_FILE)
-        config = Config.load(path)
-        written = read_json(path, CONFIG_FILE)
+        written = read_json(path, "config")
+        config = Config.from_dict(written, source=str(path))
         for section, name, before in (("data", "validation_split", 0.0), ("training", "pretrain_patience", 0)):
             if isinstance(written.get(section), dict) and name not in written[section]:
                 setattr(getattr(config, section), name, before)

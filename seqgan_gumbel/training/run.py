@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -219,7 +218,7 @@ class _Session:
     tensorboard: TensorBoardLogger
     monitor: SampleMonitor
     likelihood: LikelihoodEvaluator  # NLL_test and NLL_train of the MLE and the final generator, one graph
-    references_scorer: Callable[[], BleuScorer]
+    references_scorer: BleuScorer  # the report's references, for every BLEU of the run and the verdict
 
     @classmethod
     def open(cls, prepared: PreparedRun, nets: _Networks, log: Callable[[str], None], progress: str) -> "_Session":
@@ -229,9 +228,8 @@ class _Session:
                                         lambda: int(nets.mle_optimizer.iterations.numpy()))
         references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
         # The report's references as a BleuScorer, built once for every BLEU of the run and the verdict.
-        report_references = prepared.test_sentences or prepared.sentences
-        references_scorer = functools.cache(lambda: BleuScorer([tokenizer.tokenize(s) for s in report_references],
-                                                               max_n=max(FRONTIER_ORDER, *BLEU_ORDERS)))
+        references_scorer = BleuScorer([tokenizer.tokenize(s) for s in prepared.test_sentences or prepared.sentences],
+                                       max_n=max(FRONTIER_ORDER, *BLEU_ORDERS))
         monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
         return cls(prepared, log, progress, started, f"seqgan-gumbel train --resume --out {run.path}", tensorboard,
                    monitor, LikelihoodEvaluator(nets.generator), references_scorer)
@@ -247,7 +245,7 @@ class _Session:
         return evaluate_generator(
             generator, prepared.tokenizer, prepared.test_sentences or prepared.sentences, prepared.test_ids,
             sampled_ids, prepared.config.training.batch_size, prepared.grammar_checker, prepared.train_ids,
-            self.likelihood, self.references_scorer(),
+            self.likelihood, self.references_scorer,
         )
 
 
@@ -395,7 +393,7 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
     mle_metrics.update(kept)
     if t.num_eval_samples >= 2:
         # The MLE generator's temperature curve: the final verdict places the GAN against it.
-        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.references_scorer(),
+        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.references_scorer,
                                                        mle_ids, t.num_eval_samples, t.seed)
     # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
     mle_metrics["monitor"] = session.monitor.measure_start(generator, curve=t.keep_best_gan)
@@ -492,7 +490,7 @@ def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kep
     if "frontier_curve" in mle_metrics:
         final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
         metrics["frontier"] = frontier_verdict(mle_metrics["frontier_curve"],
-                                               point_statistics(final_tokens, session.references_scorer()),
+                                               point_statistics(final_tokens, session.references_scorer),
                                                mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
     run.write_lines(FINAL_SAMPLES_FILE, samples)
