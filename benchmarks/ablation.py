@@ -45,11 +45,11 @@ tf = import_tensorflow()
 
 import seqgan_gumbel  # noqa: E402
 from seqgan_gumbel.config import load_preset  # noqa: E402
-from seqgan_gumbel.corpus import read_lines  # noqa: E402
-from seqgan_gumbel.frontier import interpolate  # noqa: E402
+from seqgan_gumbel.corpus.loading import read_lines  # noqa: E402
+from seqgan_gumbel.evaluation.frontier import interpolate  # noqa: E402
 from seqgan_gumbel.metrics.bleu import BleuScorer  # noqa: E402
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory  # noqa: E402
-from seqgan_gumbel.sweep import sweep_run  # noqa: E402
+from seqgan_gumbel.evaluation.sweep import sweep_run  # noqa: E402
 from seqgan_gumbel.training.run import train  # noqa: E402
 
 from frontier_gap import gaps as frontier_gaps  # noqa: E402
@@ -76,7 +76,7 @@ def _load(preset: str):
 
 def _grammar_validity(run_dir: Path, model: str, grammar: str, num: int, seed: int, temperature: float):
     from seqgan_gumbel.generation import sample_ids
-    from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+    from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar
 
     run = RunDirectory(run_dir)
     tokenizer = run.load_tokenizer()
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
         scorer = None
         oracle = None
         if weights is not None:  # the oracle presets: NLL_oracle at every point
-            from seqgan_gumbel.oracle import Oracle, load_oracle_weights
+            from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights
 
             oracle = Oracle(load_oracle_weights(weights), sequence_length=base.data.max_length)
         seed_record = {}

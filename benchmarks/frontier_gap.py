@@ -7,7 +7,7 @@ For each GAN temperature, the MLE curve is interpolated linearly in Self-BLEU-n
 between its two neighbouring points, and the GAN's BLEU-n (and NLL_oracle, where
 the sweep has it) is compared there: the "above / on its MLE curve" figures
 of docs/results.md. Points outside the MLE curve's Self-BLEU range are reported as such.
-The interpolation is `seqgan_gumbel.frontier`'s, which `--keep-best-gan` uses too.
+The interpolation is `seqgan_gumbel.evaluation.frontier`'s, which `--keep-best-gan` uses too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seqgan_gumbel.frontier import locate, value_at  # noqa: E402  (the one implementation)
+from seqgan_gumbel.evaluation.frontier import locate, value_at  # noqa: E402  (the one implementation)
 
 
 def _points(curve: dict, n: str) -> list[tuple[float, float, float | None, str]]:

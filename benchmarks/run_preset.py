@@ -41,9 +41,9 @@ tf = import_tensorflow()
 
 import seqgan_gumbel  # noqa: E402
 from seqgan_gumbel.config import load_preset  # noqa: E402
-from seqgan_gumbel.corpus import read_lines  # noqa: E402
+from seqgan_gumbel.corpus.loading import read_lines  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
-from seqgan_gumbel.likelihood import run_nll  # noqa: E402
+from seqgan_gumbel.evaluation.likelihood import run_nll  # noqa: E402
 from seqgan_gumbel.metrics.bleu import bleu, self_bleu  # noqa: E402
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, MLE_METRICS_FILE, RunDirectory  # noqa: E402
 from seqgan_gumbel.training.run import train  # noqa: E402
@@ -61,7 +61,7 @@ def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path 
     datasets = shared / "datasets"
     base = preset.removeprefix("quick-")
     if base.startswith("oracle"):
-        from seqgan_gumbel.oracle import Oracle, load_oracle_weights, make_oracle_corpus
+        from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights, make_oracle_corpus
 
         weights = datasets / "oracle" / "seqgan_oracle_params.npz"
         length = 40 if base == "oracle40" else 20
@@ -100,11 +100,11 @@ def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, nu
         "nll_test": run_nll(run_dir, test_file, model)[0],
     }
     if grammar:
-        from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+        from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar
 
         result["grammar_validity"] = GrammarChecker(load_grammar(grammar)).validity(hypotheses)
     if weights is not None:
-        from seqgan_gumbel.oracle import Oracle, load_oracle_weights
+        from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights
 
         oracle = Oracle(load_oracle_weights(weights), sequence_length=generator.sequence_length - 1)
         result["nll_oracle"], result["nll_oracle_scored_samples"] = oracle.nll_of_tokens(hypotheses)
@@ -119,7 +119,7 @@ def add_validation(config, weights: Path | None, work: Path) -> None:
     folder = work / "validation"
     folder.mkdir(parents=True, exist_ok=True)
     if weights is not None:
-        from seqgan_gumbel.oracle import Oracle, load_oracle_weights, write_sequences
+        from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights, write_sequences
 
         oracle = Oracle(load_oracle_weights(weights), sequence_length=config.data.max_length)
         # Seeds 0 and 1 drew the training and test sets.

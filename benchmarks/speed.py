@@ -45,7 +45,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from seqgan_gumbel.config import PRECISIONS, Config, load_preset  # noqa: E402
-from seqgan_gumbel.datasets import adversarial_batches, mle_stream  # noqa: E402
+from seqgan_gumbel.corpus.pipelines import adversarial_batches, mle_stream  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
 from seqgan_gumbel.models.precision import with_precision  # noqa: E402
 from seqgan_gumbel.training.adversarial import GumbelGAN  # noqa: E402

@@ -47,8 +47,8 @@ import_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from seqgan_gumbel.corpus import read_lines  # noqa: E402
-from seqgan_gumbel.frontier import (  # noqa: E402
+from seqgan_gumbel.corpus.loading import read_lines  # noqa: E402
+from seqgan_gumbel.evaluation.frontier import (  # noqa: E402
     FRONTIER_ORDER,
     NOISE_Z,
     frontier_verdict,

@@ -25,7 +25,7 @@ REPO_ROOT = DATA_DIR.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from seqgan_gumbel.grammar import load_grammar, sample_corpus  # noqa: E402
+from seqgan_gumbel.corpus.grammar import load_grammar, sample_corpus  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ _LAZY = {
     "Config": ("seqgan_gumbel.config", "Config"),
     "train": ("seqgan_gumbel.training.run", "train"),
     "generate": ("seqgan_gumbel.generation", "generate"),
-    "evaluate_files": ("seqgan_gumbel.evaluation", "evaluate_files"),
+    "evaluate_files": ("seqgan_gumbel.evaluation.files", "evaluate_files"),
     "bleu": ("seqgan_gumbel.metrics.bleu", "bleu"),
     "self_bleu": ("seqgan_gumbel.metrics.bleu", "self_bleu"),
 }

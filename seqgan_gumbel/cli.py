@@ -422,7 +422,7 @@ def format_report(metrics: dict, samples: list[str], run_dir: Path) -> str:
                      + f"; frontier gap {kept['frontier_gap']:+.4f} BLEU-5 against the {kept['references']} "
                      "sentences at equal Self-BLEU-5)")
     if "frontier" in metrics:
-        from seqgan_gumbel.frontier import verdict_lines
+        from seqgan_gumbel.evaluation.frontier import verdict_lines
 
         heading, *rest = verdict_lines(metrics["frontier"])
         lines += ["", heading] + [f"  {line}" for line in rest]
@@ -459,7 +459,7 @@ def _generate(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from seqgan_gumbel.evaluation import evaluate_files
+    from seqgan_gumbel.evaluation.files import evaluate_files
 
     if args.references is None and not args.self_bleu and not args.grammar:
         raise UserInputError("nothing to compute: give --references FILE, --self-bleu or --grammar PCFG")
@@ -507,7 +507,7 @@ def _evaluate(args) -> int:
 
 
 def _report(args) -> int:
-    from seqgan_gumbel.report import write_report
+    from seqgan_gumbel.evaluation.report import write_report
     from seqgan_gumbel.rundir import RunDirectory
 
     RunDirectory(args.run_dir).require_run()
@@ -537,11 +537,11 @@ def _evaluate_sweep(args) -> int:
     if args.plot_n not in args.n:
         raise UserInputError(f"--plot-n {args.plot_n} is not among --n {args.n}")
     _quiet_tensorflow()
-    from seqgan_gumbel.sweep import temperature_sweep, write_sweep
+    from seqgan_gumbel.evaluation.sweep import temperature_sweep, write_sweep
 
     oracle_weights = None
     if args.oracle:
-        from seqgan_gumbel.oracle import load_oracle_weights
+        from seqgan_gumbel.corpus.oracle import load_oracle_weights
 
         oracle_weights = load_oracle_weights(args.oracle)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
@@ -570,16 +570,16 @@ def _run_nll(run_dir: str, references: str) -> tuple[float, str]:
     run = RunDirectory(run_dir)
     run.require_run()
     _quiet_tensorflow()
-    from seqgan_gumbel.likelihood import nll_test_signature, run_nll
+    from seqgan_gumbel.evaluation.likelihood import nll_test_signature, run_nll
 
     nll, stats = run_nll(run_dir, references)
     return nll, nll_test_signature(stats, run.load_tokenizer().level)
 
 
 def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> tuple[float, str]:
-    from seqgan_gumbel.corpus import read_lines
-    from seqgan_gumbel.grammar import GrammarChecker, load_grammar, validity_signature
-    from seqgan_gumbel.tokenizer import split_text
+    from seqgan_gumbel.corpus.loading import read_lines
+    from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar, validity_signature
+    from seqgan_gumbel.corpus.tokenizer import split_text
 
     try:
         grammar = load_grammar(grammar_path)
@@ -594,7 +594,7 @@ def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -
 
 def _oracle_sample(args) -> int:
     _quiet_tensorflow()
-    from seqgan_gumbel.oracle import make_oracle_corpus
+    from seqgan_gumbel.corpus.oracle import make_oracle_corpus
 
     result = make_oracle_corpus(args.weights, args.out, args.num_train, args.num_test, args.seed, args.seed + 1,
                                 args.length)
@@ -604,7 +604,7 @@ def _oracle_sample(args) -> int:
 
 def _oracle_score(args) -> int:
     _quiet_tensorflow()
-    from seqgan_gumbel.oracle import Oracle, load_oracle_weights, nll_oracle_signature, read_sequences
+    from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights, nll_oracle_signature, read_sequences
 
     weights = load_oracle_weights(args.weights)
     sequences = read_sequences(args.samples, sequence_length=args.length)

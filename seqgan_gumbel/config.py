@@ -17,7 +17,8 @@ from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import read_json
 
 CONFIG_FORMAT_VERSION = 1
-from seqgan_gumbel.schedules import SCHEDULES
+# The inverse-temperature schedules of `seqgan_gumbel.training.schedules`.
+SCHEDULES = ("no", "lin", "exp", "log", "sigmoid", "quad", "sqrt")
 LOSSES = ("standard", "rsgan", "hinge", "lsgan", "wgan-gp")
 GENERATOR_TYPES = ("lstm", "rmc", "transformer")
 STRATEGIES = ("none", "mirrored", "multiworker", "tpu")

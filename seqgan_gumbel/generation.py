@@ -12,7 +12,7 @@ import tensorflow as tf
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.models.precision import with_precision
 from seqgan_gumbel.rundir import GENERATOR_FILE, RunDirectory
-from seqgan_gumbel.tokenizer import EOS_ID, UNK_ID, Tokenizer
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, UNK_ID, Tokenizer
 
 _SAMPLERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 

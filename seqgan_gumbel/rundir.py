@@ -26,7 +26,7 @@ from pathlib import Path
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
-from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.corpus.tokenizer import Tokenizer
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"

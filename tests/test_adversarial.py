@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqgan_gumbel.losses import rsgan_loss
+from seqgan_gumbel.training.losses import rsgan_loss
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.models.layers import Highway
 from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
-from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, PAD_ID
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.mle import MLETrainer
 
@@ -192,7 +192,7 @@ def test_relgan_highway_has_no_biases_and_an_even_gate():
 
 
 def test_mle_weight_adds_the_generators_nll_of_its_real_batch():
-    from seqgan_gumbel.likelihood import token_nll
+    from seqgan_gumbel.evaluation.likelihood import token_nll
 
     real = _real_batches(2, batch=8)
     results = {}

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqgan_gumbel.frontier import FRONTIER_TEMPERATURES, frontier_gap, interpolate, keep_best_score
+from seqgan_gumbel.evaluation.frontier import FRONTIER_TEMPERATURES, frontier_gap, interpolate, keep_best_score
 from seqgan_gumbel.generation import sample_ids
 from seqgan_gumbel.models import LSTMGenerator
-from seqgan_gumbel.tokenizer import EOS_ID, Tokenizer
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, Tokenizer
 from seqgan_gumbel.training.callbacks import BestWeights
 from seqgan_gumbel.training.checkpoints import restore_model
 from seqgan_gumbel.training.monitor import CollapseMonitor, SampleMonitor, collapse_criteria
@@ -190,7 +190,7 @@ def test_a_run_records_the_monitor_at_the_sampling_period(api_run, tmp_path):
     assert [s for s, _ in scalars["monitor/mean_length"]] == [0, 2, 4]
     assert {"monitor/distinct", "monitor/self_bleu/5"} <= set(scalars)
     # And the report.
-    from seqgan_gumbel.report import write_report
+    from seqgan_gumbel.evaluation.report import write_report
 
     written = write_report(run_dir, tmp_path / "report")  # beside the shared run, not inside it
     assert "monitor" in written
@@ -259,7 +259,7 @@ def test_keep_best_gan_ends_with_the_best_monitored_step_and_says_so(keep_best_r
     if best != 8:
         last = _checkpoint_generator(run_dir, 8, final)
         assert any(not np.array_equal(a, b) for a, b in zip(final.get_weights(), last.get_weights()))
-    from seqgan_gumbel.report import write_report
+    from seqgan_gumbel.evaluation.report import write_report
 
     report = write_report(run_dir)["report"].read_text()
     assert f"--keep-best-gan kept adversarial step {best}" in report and "**kept**" in report
@@ -338,7 +338,7 @@ def test_the_train_command_has_the_flag():
 def test_the_report_shows_the_monitor_its_collapse_and_the_kept_step(tmp_path):
     from test_report import make_run
 
-    from seqgan_gumbel.report import write_report
+    from seqgan_gumbel.evaluation.report import write_report
 
     run = make_run(tmp_path / "run")
     records = [

@@ -4,8 +4,8 @@ import pytest
 
 from seqgan_gumbel.config import LOSSES, SCHEDULES, Config
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.losses import GAN_LOSSES
-from seqgan_gumbel.schedules import SCHEDULES as SCHEDULE_NAMES
+from seqgan_gumbel.training.losses import GAN_LOSSES
+from seqgan_gumbel.training.schedules import SCHEDULES as SCHEDULE_NAMES
 
 
 def test_defaults_validate_and_round_trip_through_json(tmp_path):

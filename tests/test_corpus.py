@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines, vocabulary_summary
+from seqgan_gumbel.corpus.loading import CorpusStats, encode_sentences, load_corpus, read_lines, vocabulary_summary
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, PAD_ID, Tokenizer
 
 
 def test_blank_lines_skipped_bom_and_crlf_accepted(tmp_path):
@@ -70,8 +70,8 @@ def test_keep_blank_keeps_interior_empty_samples_but_not_trailing_ones(tmp_path)
 
 
 def test_a_vocabulary_file_fixes_the_ids_in_its_order(tmp_path):
-    from seqgan_gumbel.corpus import read_vocabulary
-    from seqgan_gumbel.tokenizer import SPECIAL_TOKENS
+    from seqgan_gumbel.corpus.loading import read_vocabulary
+    from seqgan_gumbel.corpus.tokenizer import SPECIAL_TOKENS
 
     path = tmp_path / "vocab.txt"
     path.write_text("\ufeffzebra\r\napple\nunused\n", encoding="utf-8")
@@ -92,7 +92,7 @@ def test_a_vocabulary_file_fixes_the_ids_in_its_order(tmp_path):
     ],
 )
 def test_bad_vocabulary_files(tmp_path, content, level, message):
-    from seqgan_gumbel.corpus import read_vocabulary
+    from seqgan_gumbel.corpus.loading import read_vocabulary
 
     path = tmp_path / "vocab.txt"
     path.write_text(content)

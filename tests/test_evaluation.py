@@ -2,7 +2,7 @@ import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.evaluation import evaluate_files
+from seqgan_gumbel.evaluation.files import evaluate_files
 
 
 def _write(path, lines):
@@ -14,7 +14,7 @@ def test_file_bleu_matches_nltk_with_word_tokens(tmp_path):
     samples = _write(tmp_path / "s.txt", ["a dog runs in the park.", "the cat sleeps, quietly."])
     refs = _write(tmp_path / "r.txt", ["a dog runs in a park.", "the cat sleeps.", "two birds sing."])
     result = evaluate_files(samples, refs, orders=(2, 3))["bleu"]
-    from seqgan_gumbel.tokenizer import split_text
+    from seqgan_gumbel.corpus.tokenizer import split_text
 
     hyps = [split_text(s) for s in ["a dog runs in the park.", "the cat sleeps, quietly."]]
     ref_tokens = [split_text(r) for r in ["a dog runs in a park.", "the cat sleeps.", "two birds sing."]]

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from seqgan_gumbel.frontier import (
+from seqgan_gumbel.evaluation.frontier import (
     FRONTIER_TEMPERATURES,
     NOISE_Z,
     VERDICTS,
@@ -17,7 +17,7 @@ from seqgan_gumbel.frontier import (
     verdict_lines,
 )
 from seqgan_gumbel.metrics.bleu import BleuScorer, bleu, self_bleu, self_bleu_sentence_scores
-from seqgan_gumbel.report import write_report
+from seqgan_gumbel.evaluation.report import write_report
 
 
 def _point(self_bleu_value, bleu_value, length=10.0, bleu_se=0.0, self_bleu_se=0.0, temperature=1.0, samples=1000,

@@ -5,8 +5,8 @@ import tensorflow as tf
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.generation import prefix_to_ids, sample_with_log_probs
 from seqgan_gumbel.models import LSTMGenerator
-from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, Tokenizer
-from seqgan_gumbel.likelihood import token_nll
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, PAD_ID, Tokenizer
+from seqgan_gumbel.evaluation.likelihood import token_nll
 
 from conftest import tiny_generators
 

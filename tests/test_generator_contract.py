@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_generators
-from seqgan_gumbel.tokenizer import BOS_ID, EOS_ID, PAD_ID
+from seqgan_gumbel.corpus.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 V, T = 30, 9
 GENERATORS = tiny_generators()

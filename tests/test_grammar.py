@@ -1,4 +1,4 @@
-"""Tests of seqgan_gumbel.grammar, the grammar files and the committed corpora."""
+"""Tests of seqgan_gumbel.corpus.grammar, the grammar files and the committed corpora."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seqgan_gumbel.grammar import (
+from seqgan_gumbel.corpus.grammar import (
     GrammarChecker,
     load_grammar,
     sample_corpus,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqgan_gumbel.gumbel import gumbel_noise, gumbel_softmax, straight_through
+from seqgan_gumbel.models.gumbel import gumbel_noise, gumbel_softmax, straight_through
 
 
 def test_relaxed_rows_sum_to_one():

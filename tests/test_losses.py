@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqgan_gumbel.losses import GAN_LOSSES, get_gan_loss
+from seqgan_gumbel.training.losses import GAN_LOSSES, get_gan_loss
 
 
 def _bce(logits, label):

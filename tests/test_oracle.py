@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.oracle import (
+from seqgan_gumbel.corpus.oracle import (
     WEIGHT_NAMES,
     Oracle,
     load_oracle_weights,

@@ -245,10 +245,10 @@ def test_tensorboard_scalars_text_and_evaluation(tmp_path):
 
 def test_with_gumbel_gan_fit(tmp_path):
     from conftest import tiny_sentences
-    from seqgan_gumbel.corpus import encode_sentences
-    from seqgan_gumbel.datasets import adversarial_batches
+    from seqgan_gumbel.corpus.loading import encode_sentences
+    from seqgan_gumbel.corpus.pipelines import adversarial_batches
     from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
-    from seqgan_gumbel.tokenizer import Tokenizer
+    from seqgan_gumbel.corpus.tokenizer import Tokenizer
     from seqgan_gumbel.training.adversarial import GumbelGAN
     from seqgan_gumbel.training.callbacks import TemperatureSchedule
 

@@ -10,7 +10,7 @@ import pytest
 
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.report import phase_records, read_metrics_log, smooth, write_report
+from seqgan_gumbel.evaluation.report import phase_records, read_metrics_log, smooth, write_report
 
 from conftest import REPO_ROOT
 
@@ -188,7 +188,7 @@ def test_smoothing_is_light_and_ignores_nans():
 
 
 def test_report_module_does_not_import_tensorflow():
-    code = ("import sys, seqgan_gumbel.report; "
+    code = ("import sys, seqgan_gumbel.evaluation.report; "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

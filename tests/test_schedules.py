@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from seqgan_gumbel.schedules import SCHEDULES, inverse_temperature
+from seqgan_gumbel.training.schedules import SCHEDULES, inverse_temperature
 
 ANNEALING = [s for s in SCHEDULES if s != "no"]
 
@@ -80,7 +80,7 @@ def test_the_fit_loop_sets_the_schedules_beta_before_every_step():
     import keras
     import numpy as np
 
-    from seqgan_gumbel.datasets import adversarial_batches
+    from seqgan_gumbel.corpus.pipelines import adversarial_batches
     from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
     from seqgan_gumbel.training.adversarial import GumbelGAN
     from seqgan_gumbel.training.callbacks import TemperatureSchedule

@@ -3,20 +3,20 @@
 import pytest
 
 from seqgan_gumbel import __version__
-from seqgan_gumbel.corpus import CorpusStats
-from seqgan_gumbel.grammar import validity_signature
+from seqgan_gumbel.corpus.loading import CorpusStats
+from seqgan_gumbel.corpus.grammar import validity_signature
 from seqgan_gumbel.metrics.bleu import BleuResult
-from seqgan_gumbel.metrics.signature import signature
+from seqgan_gumbel.signature import signature
 
 
 def _nll_test():
-    from seqgan_gumbel.likelihood import nll_test_signature
+    from seqgan_gumbel.evaluation.likelihood import nll_test_signature
 
     return nll_test_signature(CorpusStats(2000, 1990, 7, 3, 0, 20000), "word")
 
 
 def _nll_oracle():
-    from seqgan_gumbel.oracle import nll_oracle_signature
+    from seqgan_gumbel.corpus.oracle import nll_oracle_signature
 
     return nll_oracle_signature("seqgan_oracle_params.npz", 20, 2000)
 

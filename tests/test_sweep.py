@@ -9,7 +9,7 @@ from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.metrics.bleu import BleuScorer, self_bleu
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory
-from seqgan_gumbel.sweep import (
+from seqgan_gumbel.evaluation.sweep import (
     SweepCurve,
     plot_frontier,
     read_sweep,
@@ -193,7 +193,7 @@ def test_an_oracle_adds_nll_oracle_to_every_point(tmp_path):
     import numpy as np
 
     from seqgan_gumbel.generation import sample_ids
-    from seqgan_gumbel.oracle import Oracle, write_sequences
+    from seqgan_gumbel.corpus.oracle import Oracle, write_sequences
     from test_oracle import random_weights
 
     weights = random_weights(vocab_size=12, hidden_size=6, seed=0)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.tokenizer import (
+from seqgan_gumbel.corpus.tokenizer import (
     BOS_ID,
     EOS_ID,
     PAD_ID,

@@ -8,17 +8,17 @@ import pytest
 import tensorflow as tf
 
 from seqgan_gumbel.config import Config
-from seqgan_gumbel.corpus import encode_sentences
-from seqgan_gumbel.datasets import adversarial_batches, mle_batches
+from seqgan_gumbel.corpus.loading import encode_sentences
+from seqgan_gumbel.corpus.pipelines import adversarial_batches, mle_batches
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.models import CNNDiscriminator, LSTMGenerator
 from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
-from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.corpus.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import PeriodicCheckpoint, TemperatureSchedule
 from seqgan_gumbel.training.checkpoints import CheckpointManager, TrainingState
 from seqgan_gumbel.training.mle import MLETrainer
-from seqgan_gumbel.likelihood import LikelihoodEvaluator, negative_log_likelihood, token_nll
+from seqgan_gumbel.evaluation.likelihood import LikelihoodEvaluator, negative_log_likelihood, token_nll
 from seqgan_gumbel.training.run import train
 
 from conftest import run_cli, tiny_config, tiny_generators, tiny_sentences, write_tiny_corpus
@@ -51,7 +51,7 @@ def test_token_nll_masks_padding_and_counts_eos(encoded):
 def test_one_likelihood_evaluator_traces_once_and_scores_the_current_weights(encoded, monkeypatch):
     tok, ids = encoded
     g, _ = _models(tok.vocab_size)
-    import seqgan_gumbel.likelihood as likelihood
+    import seqgan_gumbel.evaluation.likelihood as likelihood
 
     traces = [0]
 
@@ -262,7 +262,7 @@ def test_grammar_corpus_report_includes_validity(tmp_path):
     config.data.grammar = str(REPO_ROOT / "data" / "arithmetic.pcfg")
     config.training.pretrain_epochs = 1
     result = train(config, tmp_path / "run", log=lambda m: None, progress="none")
-    from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+    from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar
 
     checker = GrammarChecker(load_grammar(config.data.grammar))
     expected = checker.validity([s.split() for s in result.samples])
@@ -435,7 +435,7 @@ def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_pat
 
 
 def test_the_validation_split_holds_out_the_same_sentences_whatever_the_seed(tmp_path, tiny_corpus):
-    from seqgan_gumbel.corpus import encode_sentences
+    from seqgan_gumbel.corpus.loading import encode_sentences
     from seqgan_gumbel.training.prepare import prepare_run
 
     config = _tiny_config(*tiny_corpus)

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from seqgan_gumbel.models.transformer import TransformerGenerator
-from seqgan_gumbel.tokenizer import BOS_ID
+from seqgan_gumbel.corpus.tokenizer import BOS_ID
 
 V, T = 30, 9
 SIZES = dict(embedding_dim=16, num_layers=2, num_heads=2, feedforward_dim=32)

@@ -25,7 +25,7 @@ from seqgan_gumbel.metrics.ngrams import (
     clipped_matches,
     ngram_totals,
 )
-from seqgan_gumbel.metrics.signature import signature
+from seqgan_gumbel.signature import signature
 
 __all__ = [
     "BleuResult",
@@ -113,7 +113,7 @@ def tokenize(texts: Sequence, tokenization: str = "word") -> list:
         return list(texts)
     # Lazy: the word tokenizer pulls in nltk's tokenizers, which token-list
     # callers (the common, fast path) never need.
-    from seqgan_gumbel.tokenizer import split_text
+    from seqgan_gumbel.corpus.tokenizer import split_text
 
     return [split_text(text, tokenization) for text in texts]
 

@@ -1,7 +1,7 @@
 """Generator and discriminator networks (Keras models, no training logic)."""
 
-from seqgan_gumbel.models.discriminator import CNNDiscriminator
-from seqgan_gumbel.models.generator import LSTMGenerator
+from seqgan_gumbel.models.cnn import CNNDiscriminator
+from seqgan_gumbel.models.lstm import LSTMGenerator
 from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
 from seqgan_gumbel.models.relational import RelationalMemoryGenerator
 from seqgan_gumbel.models.transformer import TransformerGenerator

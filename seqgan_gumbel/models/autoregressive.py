@@ -6,9 +6,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.gumbel import gumbel_noise, gumbel_softmax
+from seqgan_gumbel.models.gumbel import gumbel_noise, gumbel_softmax
 from seqgan_gumbel.models.layers import embed_one_hots
-from seqgan_gumbel.tokenizer import BOS_ID, EOS_ID, PAD_ID
+from seqgan_gumbel.corpus.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 
 class AutoregressiveGenerator(keras.Model):

@@ -7,8 +7,8 @@ anything else that builds the networks of a configuration call these.
 from __future__ import annotations
 
 from seqgan_gumbel.config import Config
-from seqgan_gumbel.models.discriminator import CNNDiscriminator
-from seqgan_gumbel.models.generator import LSTMGenerator
+from seqgan_gumbel.models.cnn import CNNDiscriminator
+from seqgan_gumbel.models.lstm import LSTMGenerator
 from seqgan_gumbel.models.multi_representation import MultiRepresentationDiscriminator
 from seqgan_gumbel.models.relational import RelationalMemoryGenerator
 from seqgan_gumbel.models.transformer import TransformerGenerator

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.likelihood import token_nll
-from seqgan_gumbel.losses import get_gan_loss
+from seqgan_gumbel.evaluation.likelihood import token_nll
+from seqgan_gumbel.training.losses import get_gan_loss
 from seqgan_gumbel.training.distribution import global_mean, global_sum, reduce_and_clip, replica_id, step_logs
 
 

@@ -14,7 +14,7 @@ import tensorflow as tf
 from seqgan_gumbel.errors import TrainingDiverged, TrainingInterrupted
 from seqgan_gumbel.fileio import atomic_write_text
 from seqgan_gumbel.rundir import TrainingState, step_samples_name
-from seqgan_gumbel.schedules import inverse_temperature
+from seqgan_gumbel.training.schedules import inverse_temperature
 from seqgan_gumbel.training.checkpoints import CheckpointManager
 
 

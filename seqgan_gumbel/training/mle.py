@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqgan_gumbel.likelihood import token_losses, token_nll
+from seqgan_gumbel.evaluation.likelihood import token_losses, token_nll
 from seqgan_gumbel.training.distribution import global_sum, reduce_and_clip, step_logs
 
 

@@ -9,7 +9,7 @@ sentences at temperature 1 with the run's seed and measures:
 - self_bleu: Self-BLEU-5 over the samples (diversity is 1 - Self-BLEU-5);
 
 with `--keep-best-gan` also BLEU-5 against held-out references and the
-frontier gap (`seqgan_gumbel.frontier`). The same is measured once on the MLE
+frontier gap (`seqgan_gumbel.evaluation.frontier`). The same is measured once on the MLE
 start (step 0; stored in metrics_mle.json under "monitor", so that a resumed
 run compares with the same values). One warning is logged when, at a
 monitored step, the mean length, the distinct fraction or the diversity
@@ -35,10 +35,10 @@ from typing import Callable, Sequence
 import keras
 import numpy as np
 
-from seqgan_gumbel.frontier import FRONTIER_TEMPERATURES, keep_best_score
+from seqgan_gumbel.evaluation.frontier import FRONTIER_TEMPERATURES, keep_best_score
 from seqgan_gumbel.generation import sample_ids
 from seqgan_gumbel.metrics.bleu import BleuScorer, self_bleu
-from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.corpus.tokenizer import Tokenizer
 
 ORDER = 5
 # The batch of samples/step-N.txt (and samples/pretrained.txt): no second sampling graph to trace.

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from seqgan_gumbel.config import Config
-from seqgan_gumbel.corpus import CorpusStats, encode_sentences, load_corpus, read_lines, read_vocabulary
+from seqgan_gumbel.corpus.loading import CorpusStats, encode_sentences, load_corpus, read_lines, read_vocabulary
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.grammar import GrammarChecker, load_grammar
+from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar
 from seqgan_gumbel.rundir import CORPUS_STATS_FILE, RunDirectory
-from seqgan_gumbel.tokenizer import EOS_ID, UNK_ID, Tokenizer
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, UNK_ID, Tokenizer
 
 
 @dataclass

@@ -418,7 +418,7 @@ class MetricsFile(_RecordLogger):
     The file is opened in append mode at each `fit`'s start and closed at its
     end, and every line is flushed, so that a resumed run appends to the
     records of the interrupted one (a reader keeps the last record of each
-    step; `seqgan_gumbel.report` does).
+    step; `seqgan_gumbel.evaluation.report` does).
 
     Args:
         path: the JSON-lines file (its folder is created if missing).

@@ -15,20 +15,20 @@ import tensorflow as tf
 from seqgan_gumbel import __version__
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.frontier import (
+from seqgan_gumbel.evaluation.frontier import (
     FRONTIER_ORDER,
     FRONTIER_TEMPERATURES,
     frontier_verdict,
     point_statistics,
 )
-from seqgan_gumbel.corpus import vocabulary_summary
-from seqgan_gumbel.datasets import adversarial_batches, mle_batches, mle_stream
+from seqgan_gumbel.corpus.loading import vocabulary_summary
+from seqgan_gumbel.corpus.pipelines import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
-from seqgan_gumbel.likelihood import LikelihoodEvaluator
+from seqgan_gumbel.evaluation.likelihood import LikelihoodEvaluator
 from seqgan_gumbel.metrics.bleu import BleuResult, BleuScorer, self_bleu
 from seqgan_gumbel.models import LSTMGenerator
 from seqgan_gumbel.models.factory import build_discriminator, build_generator
-from seqgan_gumbel.schedules import inverse_temperature
+from seqgan_gumbel.training.schedules import inverse_temperature
 from seqgan_gumbel.rundir import (
     CORPUS_STATS_FILE,
     DISCRIMINATOR_FILE,
@@ -43,7 +43,7 @@ from seqgan_gumbel.rundir import (
     RunDirectory,
     TrainingState,
 )
-from seqgan_gumbel.tokenizer import Tokenizer
+from seqgan_gumbel.corpus.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import (
     BestWeights,

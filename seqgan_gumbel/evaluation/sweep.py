@@ -10,7 +10,7 @@ at the same Self-BLEU-n (lower = more diverse samples).
 This module samples a run's generators at several temperatures, scores every
 sample set with BLEU and Self-BLEU, and plots the curves::
 
-    from seqgan_gumbel.sweep import temperature_sweep, write_sweep
+    from seqgan_gumbel.evaluation.sweep import temperature_sweep, write_sweep
 
     curves = temperature_sweep(["runs/a"], "data/test.txt", [0.7, 0.85, 1.0])
     write_sweep(curves, "sweep.json", "sweep.png", n=5)
@@ -381,7 +381,7 @@ def temperature_sweep(
         UserInputError: no run directories, bad temperatures, sample count or
             orders, unreadable references, or a path that is not a run.
     """
-    from seqgan_gumbel.corpus import read_lines
+    from seqgan_gumbel.corpus.loading import read_lines
 
     if run_dirs is None or isinstance(run_dirs, (str, Path)):
         run_dirs = [] if run_dirs is None else [run_dirs]
@@ -410,7 +410,7 @@ def temperature_sweep(
             scorers[key] = BleuScorer([tokenizer.tokenize(s) for s in sentences], max_n=orders[-1])
         oracle = None
         if oracle_weights is not None:
-            from seqgan_gumbel.oracle import Oracle
+            from seqgan_gumbel.corpus.oracle import Oracle
 
             length = run.load_config().data.max_length
             if length not in oracles:

@@ -1,4 +1,4 @@
-"""tf.data pipelines over encoded corpora (arrays from `seqgan_gumbel.corpus`)."""
+"""tf.data pipelines over encoded corpora (arrays from `seqgan_gumbel.corpus.loading`)."""
 
 from __future__ import annotations
 

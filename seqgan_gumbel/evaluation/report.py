@@ -26,13 +26,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.frontier import verdict_lines
+from seqgan_gumbel.evaluation.frontier import verdict_lines
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
 from seqgan_gumbel.rundir import (
     CONFIG_FILE,
@@ -839,23 +838,3 @@ def _count_skipped(path: Path, parsed: int) -> int:
     except OSError:
         return 0
     return sum(1 for line in text.splitlines() if line.strip()) - parsed
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m seqgan_gumbel.report RUN_DIR [OUT_DIR]``: writes the report and prints the files."""
-    args = sys.argv[1:] if argv is None else argv
-    if not 1 <= len(args) <= 2:
-        print("usage: python -m seqgan_gumbel.report RUN_DIR [OUT_DIR]", file=sys.stderr)
-        return 2
-    try:
-        written = write_report(*args)
-    except UserInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for path in written.values():
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 import numpy as np
 
-from seqgan_gumbel.datasets import adversarial_batches, mle_batches
+from seqgan_gumbel.corpus.pipelines import adversarial_batches, mle_batches
 
 
 def test_mle_batches_drop_remainder_when_training_and_keep_all_for_evaluation():

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from seqgan_gumbel.corpus import read_lines
+from seqgan_gumbel.corpus.loading import read_lines
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.metrics.bleu import BleuResult, bleu, self_bleu
-from seqgan_gumbel.tokenizer import split_text
+from seqgan_gumbel.corpus.tokenizer import split_text
 
 
 def tokenize_all(sentences: Sequence[str], tokenization: str = "word", lowercase: bool = False) -> list[list[str]]:

@@ -1,6 +1,6 @@
 """Reading a corpus (one sentence a line) and encoding it as padded id arrays.
 
-Pure Python and numpy; `seqgan_gumbel.datasets` turns the arrays into tf.data
+Pure Python and numpy; `seqgan_gumbel.corpus.pipelines` turns the arrays into tf.data
 pipelines.
 """
 
@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.tokenizer import EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID, Tokenizer, Vocabulary
+from seqgan_gumbel.corpus.tokenizer import EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID, Tokenizer, Vocabulary
 
 # A line this long is not a sentence: most likely a file without line breaks.
 MAX_LINE_CHARACTERS = 100_000

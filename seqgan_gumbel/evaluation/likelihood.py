@@ -8,12 +8,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqgan_gumbel.corpus import CorpusStats, encode_sentences, read_lines
-from seqgan_gumbel.datasets import mle_batches
+from seqgan_gumbel.corpus.loading import CorpusStats, encode_sentences, read_lines
+from seqgan_gumbel.corpus.pipelines import mle_batches
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.metrics.signature import signature
+from seqgan_gumbel.signature import signature
 from seqgan_gumbel.rundir import GENERATOR_FILE, RunDirectory
-from seqgan_gumbel.tokenizer import BOS_ID, PAD_ID
+from seqgan_gumbel.corpus.tokenizer import BOS_ID, PAD_ID
 
 
 def token_losses(generator: keras.Model, ids: tf.Tensor, training: bool = False):

@@ -25,10 +25,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
-from seqgan_gumbel.corpus import read_lines
+from seqgan_gumbel.corpus.loading import read_lines
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import atomic_write_text
-from seqgan_gumbel.metrics.signature import signature
+from seqgan_gumbel.signature import signature
 
 SEQUENCE_LENGTH = 20
 VOCAB_SIZE = 5000

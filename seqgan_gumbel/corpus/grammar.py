@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import nltk
 from nltk.grammar import CFG, PCFG, Nonterminal, Production
 
-from seqgan_gumbel.metrics.signature import signature
+from seqgan_gumbel.signature import signature
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",

@@ -1,0 +1,2 @@
+"""Evaluation: scoring samples (BLEU, Self-BLEU, NLL, validity), the
+temperature sweep and the quality-diversity frontier, and a run's report."""
