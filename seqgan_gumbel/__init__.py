@@ -18,8 +18,7 @@ A run's saved models load with plain Keras after ``import seqgan_gumbel``
 register with Keras as soon as TensorFlow and Keras are imported.
 """
 
-__version__ = "0.1.0"
-
+from seqgan_gumbel.version import __version__
 from seqgan_gumbel.keras_registration import register_models_when_keras_loads as _register_models
 
 _register_models()

@@ -8,6 +8,8 @@ validity) writes its signature here.
 
 from __future__ import annotations
 
+from seqgan_gumbel.version import __version__
+
 
 def signature(metric: str, **settings) -> str:
     """The signature of a figure.
@@ -20,7 +22,4 @@ def signature(metric: str, **settings) -> str:
     Returns:
         e.g. ``"nll_test|model:generator.keras|sentences:2000|...|version:0.1.0"``.
     """
-    # Imported here: this module sits below the package's __init__.
-    from seqgan_gumbel import __version__
-
     return "|".join([metric, *(f"{key}:{value}" for key, value in settings.items()), f"version:{__version__}"])
