@@ -3,7 +3,7 @@
 
     python benchmarks/verdict_noise.py runs/demo --draws 20
 
-A run's verdict (`seqgan_gumbel.frontier.frontier_verdict`) compares its GAN
+A run's verdict (`seqgan_gumbel.evaluation.frontier.frontier_verdict`) compares its GAN
 with the MLE curve stored in metrics_mle.json and calls a gap "above" or
 "below" only beyond two estimated standard errors. This script puts the
 estimate to the test under the null hypothesis: it samples the run's *MLE*

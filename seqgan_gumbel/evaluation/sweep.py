@@ -263,7 +263,7 @@ def sweep_run(
             >= max(orders)), so that several sweeps share one n-gram table.
         tokenizer: the run's tokenizer if already loaded.
         log: receives a progress line per temperature.
-        oracle: a `seqgan_gumbel.oracle.Oracle` whose ids are the run's
+        oracle: a `seqgan_gumbel.corpus.oracle.Oracle` whose ids are the run's
             tokens (synthetic data): NLL_oracle is scored at each temperature.
 
     Returns:

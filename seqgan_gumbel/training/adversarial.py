@@ -67,7 +67,7 @@ class GumbelGAN(keras.Model):
         Args:
             generator_optimizer: updates the generator.
             discriminator_optimizer: updates the discriminator.
-            loss: a name from `seqgan_gumbel.losses.GAN_LOSSES`.
+            loss: a name from `seqgan_gumbel.training.losses.GAN_LOSSES`.
             discriminator_steps: discriminator updates per generator update;
                 each data element must hold that many real batches.
             straight_through: hard one-hots forward, soft gradients back.

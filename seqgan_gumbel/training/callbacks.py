@@ -24,7 +24,7 @@ class TemperatureSchedule(keras.callbacks.Callback):
     Args:
         num_steps: the run's number of adversarial steps N.
         beta_max: the final inverse temperature.
-        schedule: a name from `seqgan_gumbel.schedules.SCHEDULES`.
+        schedule: a name from `seqgan_gumbel.config.SCHEDULES`.
         horizon: the step at which beta reaches beta_max (0: the run's last step).
     """
 
