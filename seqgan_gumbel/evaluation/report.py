@@ -32,7 +32,8 @@ import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.evaluation.frontier import verdict_lines
-from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
+from seqgan_gumbel.evaluation.plots import pyplot, save_png
+from seqgan_gumbel.fileio import atomic_write_text, read_json
 from seqgan_gumbel.rundir import (
     CONFIG_FILE,
     FINAL_SAMPLES_FILE,
@@ -49,7 +50,6 @@ GAN_PHASES = ("gan", "adversarial")
 EVAL_PHASES = ("eval",)
 MONITOR_PHASES = ("monitor",)
 
-_DPI = 120
 _PANEL_SIZE = (6.4, 4.4)
 
 
@@ -198,26 +198,6 @@ def _read_samples(path: Path, count: int = SAMPLES_SHOWN) -> list[str] | None:
 # --------------------------------------------------------------------------
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise UserInputError("the report needs matplotlib (pip install matplotlib)") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(plt, fig, path: Path, rect=None) -> None:
-    try:
-        fig.tight_layout(rect=rect)
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=_DPI)
-    finally:
-        plt.close(fig)
-
-
 def _plot_raw_and_smoothed(ax, steps, values, colour, label) -> None:
     smoothed = smooth(values)
     if len(values) >= 10:
@@ -266,7 +246,7 @@ def plot_losses(plt, mle: list[dict], gan: list[dict], path: Path, loss_name: st
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="best", framealpha=0.85)
     fig.suptitle("Training losses", fontsize=12)
-    _save(plt, fig, path)
+    save_png(plt, fig, path)
     return True
 
 
@@ -296,7 +276,7 @@ def plot_temperature(plt, gan: list[dict], path: Path, schedule: str | None = No
     ) if part)
     ax.set_title("Gumbel-softmax temperature" + (f"\n{details}" if details else ""), fontsize=11)
     ax.grid(True, which="both", alpha=0.3)
-    _save(plt, fig, path)
+    save_png(plt, fig, path)
     return True
 
 
@@ -349,7 +329,7 @@ def plot_eval_curves(plt, evals: list[dict], path: Path) -> bool:
         # Beside the axes: the lines of a good run fill the whole plot area.
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), framealpha=0.85)
     fig.suptitle("Evaluation during training", fontsize=12)
-    _save(plt, fig, path)
+    save_png(plt, fig, path)
     return True
 
 
@@ -399,7 +379,7 @@ def plot_monitor(plt, monitors: list[dict], path: Path, kept_step: int | None = 
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
     fig.suptitle("Collapse monitor (samples at temperature 1)", fontsize=12)
-    _save(plt, fig, path)
+    save_png(plt, fig, path)
     return True
 
 
@@ -462,7 +442,7 @@ def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, pat
     fig.suptitle(title, fontsize=12, y=0.98)
     fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.925), ncol=len(columns), fontsize=9,
                frameon=False)
-    _save(plt, fig, path, rect=(0, 0, 1, 0.89))
+    save_png(plt, fig, path, rect=(0, 0, 1, 0.89))
     return True
 
 
@@ -803,7 +783,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
     evals = phase_records(records, EVAL_PHASES)
     monitors = phase_records(records, MONITOR_PHASES)
 
-    plt = _pyplot()
+    plt = pyplot("the report")
     written: dict[str, Path] = {}
     if plot_losses(plt, mle_records, gan_records, out / "losses.png", _get(config, "training.loss")):
         written["losses"] = out / "losses.png"

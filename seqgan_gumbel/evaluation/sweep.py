@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.fileio import atomic_path, atomic_write_text
+from seqgan_gumbel.evaluation.plots import DPI, pyplot, save_png
+from seqgan_gumbel.fileio import atomic_write_text
 from seqgan_gumbel.metrics.bleu import DEFAULT_ORDERS, BleuResult, BleuScorer, self_bleu
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory
 
@@ -52,7 +53,6 @@ SWEEP_FORMAT = "seqgan_gumbel.sweep"
 SWEEP_FORMAT_VERSION = 1
 
 _FIGSIZE = (8.0, 6.0)
-_DPI = 120
 
 _MODEL_KINDS = {GENERATOR_FILE: "gan", MLE_GENERATOR_FILE: "mle"}
 
@@ -431,17 +431,6 @@ def temperature_sweep(
 # --------------------------------------------------------------------------
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise UserInputError("plotting the frontier needs matplotlib (pip install matplotlib)") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_frontier(curves: Sequence[SweepCurve], png_path: str | Path, n: int = 5) -> None:
     """Plots BLEU-n against Self-BLEU-n, one line per curve, as a PNG.
 
@@ -462,12 +451,12 @@ def plot_frontier(curves: Sequence[SweepCurve], png_path: str | Path, n: int = 5
     if not curves:
         raise UserInputError("nothing to plot: no sweep curves")
     points = [curve.points(n) for curve in curves]
-    plt = _pyplot()
+    plt = pyplot("plotting the frontier")
 
     # tab20 comes in (dark, light) pairs: a run's GAN curve dark, its MLE curve light.
     palette = plt.get_cmap("tab20").colors
     run_index: dict[str, int] = {}
-    fig, ax = plt.subplots(figsize=_FIGSIZE, dpi=_DPI)
+    fig, ax = plt.subplots(figsize=_FIGSIZE, dpi=DPI)
     try:
         for curve, pts in zip(curves, points):
             index = run_index.setdefault(curve.run_dir, len(run_index)) % (len(palette) // 2)
@@ -516,10 +505,8 @@ def plot_frontier(curves: Sequence[SweepCurve], png_path: str | Path, n: int = 5
         ax.grid(True, alpha=0.3)
         ax.margins(0.08)
         ax.legend(fontsize=8, loc="best", framealpha=0.85)
-        fig.tight_layout()
-        with atomic_path(png_path, suffix=".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=_DPI)
-    finally:
+        save_png(plt, fig, png_path)
+    finally:  # the figure is closed also when drawing fails
         plt.close(fig)
 
 
