@@ -43,8 +43,8 @@ import seqgan_gumbel  # noqa: E402
 from seqgan_gumbel.config import load_preset  # noqa: E402
 from seqgan_gumbel.corpus.loading import read_lines  # noqa: E402
 from seqgan_gumbel.generation import sample_ids  # noqa: E402
-from seqgan_gumbel.evaluation.likelihood import run_nll  # noqa: E402
-from seqgan_gumbel.metrics.bleu import bleu, self_bleu  # noqa: E402
+from seqgan_gumbel.evaluation.likelihood import nll_test_signature, run_nll  # noqa: E402
+from seqgan_gumbel.evaluation.scorer import SampleScorer  # noqa: E402
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, MLE_METRICS_FILE, RunDirectory  # noqa: E402
 from seqgan_gumbel.training.run import train  # noqa: E402
 
@@ -81,34 +81,33 @@ def prepare_data(preset: str, shared: Path, work: Path) -> tuple[str, str, Path 
     return str(work / "emnlp" / "train.txt"), str(work / "emnlp" / "test.txt"), None, ""
 
 
-def evaluate(run_dir: Path, model: str, test_file: str, weights: Path | None, num: int, seed: int,
-             grammar: str = "") -> dict:
+def make_scorer(run_dir: Path, test_file: str, weights: Path | None, grammar: str = "") -> SampleScorer:
+    """The benchmark's scorer: BLEU and Self-BLEU-2..5 on the test split, validity, NLL_oracle (built once a run)."""
+    run = RunDirectory(run_dir)
+    tokenizer = run.load_tokenizer()
+    checker, oracle = None, None
+    if grammar:
+        from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar
+
+        checker = GrammarChecker(load_grammar(grammar))
+    if weights is not None:
+        from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights
+
+        oracle = Oracle(load_oracle_weights(weights), sequence_length=run.load_config().data.max_length)
+    return SampleScorer([tokenizer.tokenize(s) for s in read_lines(test_file)], tokenizer.level, ORDERS,
+                        grammar_checker=checker, grammar_name=Path(grammar).name if grammar else "",
+                        oracle=oracle, oracle_name=weights.name if weights is not None else "")
+
+
+def evaluate(run_dir: Path, model: str, test_file: str, scorer: SampleScorer, num: int, seed: int) -> dict:
+    """`SampleScores.to_dict()` of `num` samples of one of the run's generators, with its NLL_test."""
     run = RunDirectory(run_dir)
     tokenizer = run.load_tokenizer()
     generator = run.load_generator(model, tokenizer)
     ids = sample_ids(generator, num, seed=seed)
-    hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
-    references = [tokenizer.tokenize(s) for s in read_lines(test_file)]
-    result = {
-        "bleu": {str(n): v for n, v in bleu(hypotheses, references, ORDERS, tokenizer.level).scores.items()},
-        "self_bleu": {str(n): v for n, v in self_bleu(hypotheses, ORDERS, tokenizer.level).scores.items()},
-        "num_samples": num,
-        "num_references": len(references),
-        # Beside BLEU and Self-BLEU always: brevity moves both.
-        "mean_length": sum(map(len, hypotheses)) / len(hypotheses),
-        "distinct": len({tuple(h) for h in hypotheses}) / len(hypotheses),
-        "nll_test": run_nll(run_dir, test_file, model)[0],
-    }
-    if grammar:
-        from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar
-
-        result["grammar_validity"] = GrammarChecker(load_grammar(grammar)).validity(hypotheses)
-    if weights is not None:
-        from seqgan_gumbel.corpus.oracle import Oracle, load_oracle_weights
-
-        oracle = Oracle(load_oracle_weights(weights), sequence_length=generator.sequence_length - 1)
-        result["nll_oracle"], result["nll_oracle_scored_samples"] = oracle.nll_of_tokens(hypotheses)
-    return result
+    scores = scorer.score([tokenizer.ids_to_tokens(row) for row in ids])
+    nll, stats = run_nll(run_dir, test_file, model)
+    return scores.with_figure("nll_test", nll, nll_test_signature(stats, tokenizer.level, model)).to_dict()
 
 
 VALIDATION_SIZE = {"oracle": 2_000, "other": 1_000}
@@ -177,15 +176,14 @@ def main(argv=None) -> int:
     else:
         train(config, run_dir, overwrite=run_dir.exists(), progress="bar")
     train_seconds = time.perf_counter() - started
+    scorer = make_scorer(run_dir, config.data.test, weights, config.data.grammar)
     record = {
         "preset": args.preset + (f" ({args.tag})" if args.tag else ""),
         "seed": args.seed,
         "config": config.to_dict(),
         "metrics": {
-            "mle": evaluate(run_dir, MLE_GENERATOR_FILE, config.data.test, weights, args.samples, args.seed,
-                            config.data.grammar),
-            "gan": evaluate(run_dir, GENERATOR_FILE, config.data.test, weights, args.samples, args.seed,
-                            config.data.grammar),
+            "mle": evaluate(run_dir, MLE_GENERATOR_FILE, config.data.test, scorer, args.samples, args.seed),
+            "gan": evaluate(run_dir, GENERATOR_FILE, config.data.test, scorer, args.samples, args.seed),
         },
         # The epoch --keep-best-mle kept (None without it).
         "mle_best_epoch": RunDirectory(run_dir).read_json(MLE_METRICS_FILE).get("best_epoch"),

@@ -217,7 +217,7 @@ def _add_evaluate_parser(commands) -> None:
     p.add_argument("--lowercase", action="store_true", help="lower-case both sides first")
     p.add_argument("--grammar", metavar="PCFG", default=None,
                    help="also the fraction of samples this grammar parses, e.g. data/simple_english.pcfg "
-                   "(samples split by --tokenize)")
+                   "(samples split by --tokenize, lower-cased with --lowercase)")
     p.add_argument("--run", metavar="RUN_DIR", default=None,
                    help="also NLL_test: the run's generator's per-token NLL of the --references sentences")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -409,12 +409,12 @@ def format_report(metrics: dict, samples: list[str], run_dir: Path) -> str:
     lines += [f"  {s}" for s in samples]
     lines += ["", f"BLEU against the {metrics['references']} sentences ({metrics['num_samples']} samples, "
               f"{metrics['num_references']} references):"]
-    from seqgan_gumbel.training.run import format_scores
+    from seqgan_gumbel.evaluation.scorer import bleu_signature, format_scores
 
     lines.append(f"  after adversarial training: {format_scores(metrics)}")
     if "mle" in metrics:
         lines.append(f"  after MLE pretraining only: {format_scores(metrics['mle'])}")
-    lines.append(f"  ({metrics['bleu_signature']}; NLL in nats per token)")
+    lines.append(f"  ({bleu_signature(metrics)}; NLL in nats per token)")
     kept = metrics.get("keep_best_gan")
     if kept:
         lines.append(f"  (--keep-best-gan: the generator of adversarial step {kept['step']}"
@@ -459,40 +459,25 @@ def _generate(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from seqgan_gumbel.evaluation.files import evaluate_files
+    from seqgan_gumbel.evaluation.files import score_files
 
     if args.references is None and not args.self_bleu and not args.grammar:
         raise UserInputError("nothing to compute: give --references FILE, --self-bleu or --grammar PCFG")
     if args.run and args.references is None:
         raise UserInputError("--run needs --references FILE: the sentences whose NLL is measured")
-    validity, validity_signature = (
-        _grammar_validity(args.grammar, args.samples, args.tokenize) if args.grammar else (None, None)
-    )
-    results = {}
-    if args.references is not None or args.self_bleu:
-        results = evaluate_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu)
-    nll, nll_signature = _run_nll(args.run, args.references) if args.run else (None, None)
+    scores = score_files(args.samples, args.references, args.n, args.tokenize, args.lowercase, args.self_bleu,
+                         grammar=args.grammar)
+    if args.run:
+        scores = scores.with_figure("nll_test", *_run_nll(args.run, args.references))
     if args.json:
-        output = {name: {str(n): v for n, v in r.scores.items()} for name, r in results.items()}
-        if results:
-            output.update(num_samples=next(iter(results.values())).num_samples)
-        if "bleu" in results:
-            output.update(num_references=results["bleu"].num_references)
-        if validity is not None:
-            output["grammar_validity"] = validity
-        if nll is not None:
-            output["nll_test"] = nll
-        output["signature"] = {name: r.signature for name, r in results.items()}
-        if validity is not None:
-            output["signature"]["grammar_validity"] = validity_signature
-        if nll is not None:
-            output["signature"]["nll_test"] = nll_signature
-        print(json.dumps(output))
+        print(json.dumps(scores.to_dict()))
         return 0
-    if validity is not None:
-        print(f"grammar validity: {validity:.4f}  ({validity_signature})")
-    if nll is not None:
-        print(f"NLL_test: {nll:.4f} nats/token  ({nll_signature})")
+    signatures = scores.signatures
+    if scores.grammar_validity is not None:
+        print(f"grammar validity: {scores.grammar_validity:.4f}  ({signatures['grammar_validity']})")
+    if scores.nll_test is not None:
+        print(f"NLL_test: {scores.nll_test:.4f} nats/token  ({signatures['nll_test']})")
+    results = {name: r for name, r in (("bleu", scores.bleu), ("self_bleu", scores.self_bleu)) if r is not None}
     if not results:
         return 0
     first = next(iter(results.values()))
@@ -574,22 +559,6 @@ def _run_nll(run_dir: str, references: str) -> tuple[float, str]:
 
     nll, stats = run_nll(run_dir, references)
     return nll, nll_test_signature(stats, run.load_tokenizer().level)
-
-
-def _grammar_validity(grammar_path: str, samples_path: str, tokenization: str) -> tuple[float, str]:
-    from seqgan_gumbel.corpus.loading import read_lines
-    from seqgan_gumbel.corpus.grammar import GrammarChecker, load_grammar, validity_signature
-    from seqgan_gumbel.corpus.tokenizer import split_text
-
-    try:
-        grammar = load_grammar(grammar_path)
-    except FileNotFoundError:
-        raise UserInputError(f"{grammar_path}: grammar file not found") from None
-    except ValueError as exc:
-        raise UserInputError(str(exc)) from None
-    samples = read_lines(samples_path, "samples", keep_blank=True)
-    validity = GrammarChecker(grammar).validity([split_text(s, tokenization) for s in samples])
-    return validity, validity_signature(Path(grammar_path).name, len(samples), tokenization)
 
 
 def _oracle_sample(args) -> int:

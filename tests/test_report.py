@@ -112,6 +112,19 @@ def test_full_report_writes_three_plots_and_markdown(tmp_path):
         "losses.png", "metrics.png", "report.md", "temperature.png"]
 
 
+def test_the_bleu_signature_of_todays_score_records_is_shown(tmp_path):
+    """Score records have held their signatures under "signature" since the one scorer (the runs above: before)."""
+    run = make_run(tmp_path / "run")
+    for name in ("metrics.json", "metrics_mle.json"):
+        scores = json.loads((run / name).read_text())
+        for record in (scores, scores.get("mle", {})):
+            if "bleu_signature" in record:
+                record["signature"] = {"bleu": "bleu|n:2,3,4,5|new", "self_bleu": "self_bleu|new"}
+                del record["bleu_signature"]
+        (run / name).write_text(json.dumps(scores))
+    assert "BLEU signature: `bleu|n:2,3,4,5|new`" in write_report(run)["report"].read_text()
+
+
 def test_bar_chart_when_there_are_no_eval_records(tmp_path):
     run = make_run(tmp_path / "run", evals=False)
     out = tmp_path / "elsewhere"

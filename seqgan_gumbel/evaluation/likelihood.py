@@ -137,13 +137,14 @@ def run_nll(run_dir: str | Path, sentences_path: str | Path, model: str = GENERA
     return negative_log_likelihood(generator, ids, config.training.batch_size), stats
 
 
-def nll_test_signature(stats: CorpusStats, level: str, model: str = GENERATOR_FILE) -> str:
-    """The signature of an NLL_test figure (`run_nll`).
+def nll_test_signature(stats: CorpusStats, level: str, model: str = GENERATOR_FILE, metric: str = "nll_test") -> str:
+    """The signature of an NLL_test figure (`run_nll`), or of NLL_train with `metric` "nll_train".
 
     Args:
         stats: what encoding did to the scored sentences.
         level: the run's token level.
         model: which generator of the run was scored.
+        metric: "nll_test" or "nll_train".
     """
-    return signature("nll_test", model=model, sentences=stats.kept, dropped=stats.dropped_too_long,
+    return signature(metric, model=model, sentences=stats.kept, dropped=stats.dropped_too_long,
                      truncated=stats.truncated, tok=level, eos="included", units="nats/token")

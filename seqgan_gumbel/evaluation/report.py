@@ -33,6 +33,7 @@ import numpy as np
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.evaluation.frontier import verdict_lines
 from seqgan_gumbel.evaluation.plots import pyplot, save_png
+from seqgan_gumbel.evaluation.scorer import bleu_signature
 from seqgan_gumbel.fileio import atomic_write_text, read_json
 from seqgan_gumbel.rundir import (
     CONFIG_FILE,
@@ -564,7 +565,7 @@ def _metrics_table(mle: dict | None, gan: dict | None, latest_eval: dict | None)
     if gan is None:
         lines.append("")
         lines.append("Adversarial training has not finished: no metrics.json yet.")
-    signature = (gan or {}).get("bleu_signature") or (mle or {}).get("bleu_signature")
+    signature = bleu_signature(gan or {}) or bleu_signature(mle or {})
     if signature:
         lines += ["", f"BLEU signature: `{signature}`"]
     return lines

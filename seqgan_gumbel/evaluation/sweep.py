@@ -36,7 +36,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.evaluation.plots import DPI, pyplot, save_png
 from seqgan_gumbel.fileio import atomic_write_text
-from seqgan_gumbel.metrics.bleu import DEFAULT_ORDERS, BleuResult, BleuScorer, self_bleu
+from seqgan_gumbel.evaluation.scorer import SampleScorer
+from seqgan_gumbel.metrics.bleu import DEFAULT_ORDERS, BleuScorer
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory
 
 __all__ = [
@@ -288,6 +289,7 @@ def sweep_run(
         if isinstance(references[0], str):
             references = [tokenizer.tokenize(sentence) for sentence in references]
         scorer = BleuScorer(references, max_n=orders[-1])
+    sample_scorer = SampleScorer(scorer, tokenizer.level, orders, oracle=oracle)
 
     # TensorFlow only now: everything above is checked without it.
     from seqgan_gumbel.generation import sample_ids
@@ -297,28 +299,19 @@ def sweep_run(
     bleu_table, self_table, signatures, oracle_table, lengths, distinct = {}, {}, {}, {}, {}, {}
     for temperature in temperatures:
         ids = sample_ids(generator, num_samples, temperature=temperature, seed=seed)
-        hypotheses = [tokenizer.ids_to_tokens(row) for row in ids]
-        bleu_result = BleuResult(
-            metric="bleu",
-            scores=scorer.score(hypotheses, orders),
-            num_samples=len(hypotheses),
-            num_references=scorer.num_references,
-            tokenization=tokenizer.level,
-        )
-        self_result = self_bleu(hypotheses, orders, tokenization=tokenizer.level)
-        lengths[temperature] = sum(map(len, hypotheses)) / len(hypotheses)
-        distinct[temperature] = len({tuple(h) for h in hypotheses}) / len(hypotheses)
-        bleu_table[temperature] = dict(bleu_result.scores)
-        self_table[temperature] = dict(self_result.scores)
-        signatures = {"bleu": bleu_result.signature, "self_bleu": self_result.signature}
+        scores = sample_scorer.score([tokenizer.ids_to_tokens(row) for row in ids])
+        bleu_table[temperature] = dict(scores.bleu.scores)
+        self_table[temperature] = dict(scores.self_bleu.scores)
+        lengths[temperature] = scores.mean_length
+        distinct[temperature] = scores.distinct
+        signatures = {"bleu": scores.bleu.signature, "self_bleu": scores.self_bleu.signature}
         if oracle is not None:
-            nll, scored = oracle.nll_of_tokens(hypotheses)
-            oracle_table[temperature] = {"nll": nll, "scored": scored}
+            oracle_table[temperature] = {"nll": scores.nll_oracle, "scored": scores.nll_oracle_scored}
         if log is not None:
             n = orders[-1]
             log(
-                f"{label} T={temperature:g}: BLEU-{n} {bleu_result.scores[n]:.4f}, "
-                f"Self-BLEU-{n} {self_result.scores[n]:.4f}, mean length {lengths[temperature]:.2f}"
+                f"{label} T={temperature:g}: BLEU-{n} {scores.bleu.scores[n]:.4f}, "
+                f"Self-BLEU-{n} {scores.self_bleu.scores[n]:.4f}, mean length {scores.mean_length:.2f}"
                 + (f", NLL_oracle {_format_nll(oracle_table[temperature])}" if oracle is not None else "")
             )
     return SweepCurve(

@@ -37,7 +37,8 @@ import numpy as np
 
 from seqgan_gumbel.evaluation.frontier import FRONTIER_TEMPERATURES, keep_best_score
 from seqgan_gumbel.generation import sample_ids
-from seqgan_gumbel.metrics.bleu import BleuScorer, self_bleu
+from seqgan_gumbel.evaluation.scorer import SampleScorer
+from seqgan_gumbel.metrics.bleu import BleuScorer
 from seqgan_gumbel.corpus.tokenizer import Tokenizer
 
 ORDER = 5
@@ -68,14 +69,11 @@ def sample_statistics(hypotheses: Sequence[Sequence[str]], scorer: BleuScorer | 
         {"samples", "mean_length", "distinct", "self_bleu": {"5": ...}} and
         "bleu": {"5": ...} with a scorer: the shape of the "eval" records.
     """
-    stats = {
-        "samples": len(hypotheses),
-        "mean_length": float(np.mean([len(h) for h in hypotheses])),
-        "distinct": len({tuple(h) for h in hypotheses}) / len(hypotheses),
-        "self_bleu": {str(ORDER): float(self_bleu(hypotheses, orders=(ORDER,), tokenization="none").scores[ORDER])},
-    }
-    if scorer is not None:
-        stats["bleu"] = {str(ORDER): float(scorer.score(hypotheses, (ORDER,))[ORDER])}
+    scores = SampleScorer(scorer, "none", (ORDER,)).score(hypotheses)
+    stats = {"samples": scores.num_samples, "mean_length": scores.mean_length, "distinct": scores.distinct,
+             "self_bleu": {str(ORDER): float(scores.self_bleu.scores[ORDER])}}
+    if scores.bleu is not None:
+        stats["bleu"] = {str(ORDER): float(scores.bleu.scores[ORDER])}
     return stats
 
 

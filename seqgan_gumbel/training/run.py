@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,9 +25,9 @@ from seqgan_gumbel.evaluation.frontier import (
 from seqgan_gumbel.corpus.loading import vocabulary_summary
 from seqgan_gumbel.corpus.pipelines import adversarial_batches, mle_batches, mle_stream
 from seqgan_gumbel.generation import decode_all, sample_ids
-from seqgan_gumbel.evaluation.likelihood import LikelihoodEvaluator
-from seqgan_gumbel.metrics.bleu import BleuResult, BleuScorer, self_bleu
-from seqgan_gumbel.models import LSTMGenerator
+from seqgan_gumbel.evaluation.likelihood import LikelihoodEvaluator, nll_test_signature
+from seqgan_gumbel.evaluation.scorer import SampleScorer, format_scores
+from seqgan_gumbel.metrics.bleu import BleuScorer
 from seqgan_gumbel.models.factory import build_discriminator, build_generator
 from seqgan_gumbel.training.schedules import inverse_temperature
 from seqgan_gumbel.rundir import (
@@ -219,6 +220,7 @@ class _Session:
     monitor: SampleMonitor
     likelihood: LikelihoodEvaluator  # NLL_test and NLL_train of the MLE and the final generator, one graph
     references_scorer: BleuScorer  # the report's references, for every BLEU of the run and the verdict
+    scorer: SampleScorer  # the report's scores of the MLE and the final generator's samples, on those references
 
     @classmethod
     def open(cls, prepared: PreparedRun, nets: _Networks, log: Callable[[str], None], progress: str) -> "_Session":
@@ -231,8 +233,10 @@ class _Session:
         references_scorer = BleuScorer([tokenizer.tokenize(s) for s in prepared.test_sentences or prepared.sentences],
                                        max_n=max(FRONTIER_ORDER, *BLEU_ORDERS))
         monitor = SampleMonitor(tokenizer, t.monitor_samples, t.seed, references, reference_name)
+        scorer = SampleScorer(references_scorer, tokenizer.level, BLEU_ORDERS, grammar_checker=prepared.grammar_checker,
+                              grammar_name=Path(prepared.config.data.grammar).name)
         return cls(prepared, log, progress, started, f"seqgan-gumbel train --resume --out {run.path}", tensorboard,
-                   monitor, LikelihoodEvaluator(nets.generator), references_scorer)
+                   monitor, LikelihoodEvaluator(nets.generator), references_scorer, scorer)
 
     def sample_sentences(self, generator: keras.Model, num: int = 20) -> list[str]:
         return decode_all(self.prepared.tokenizer, sample_ids(generator, num, seed=self.prepared.config.training.seed))
@@ -240,13 +244,27 @@ class _Session:
     def record_monitor(self, step: int, values: dict) -> None:
         _record_monitor(self.prepared.run, self.tensorboard, step, values, self.started)
 
-    def evaluate(self, generator: keras.Model, sampled_ids: np.ndarray) -> dict:
+    def evaluate(self, sampled_ids: np.ndarray, model: str) -> dict:
+        """The report's scores of a generator's samples, with its NLL_test and NLL_train.
+
+        Args:
+            sampled_ids: the generator's samples, from `sample_ids`.
+            model: the file the scored generator is saved as (for the signatures).
+
+        Returns:
+            `SampleScores.to_dict()`.
+        """
         prepared = self.prepared
-        return evaluate_generator(
-            generator, prepared.tokenizer, prepared.test_sentences or prepared.sentences, prepared.test_ids,
-            sampled_ids, prepared.config.training.batch_size, prepared.grammar_checker, prepared.train_ids,
-            self.likelihood, self.references_scorer,
-        )
+        tokenizer, batch_size = prepared.tokenizer, prepared.config.training.batch_size
+        scores = self.scorer.score([tokenizer.ids_to_tokens(row) for row in sampled_ids])
+        if prepared.test_ids is not None:
+            scores = scores.with_figure("nll_test", self.likelihood(prepared.test_ids, batch_size),
+                                        nll_test_signature(prepared.test_stats, tokenizer.level, model))
+        # The sentences MLE trained on: the corpus less any held-out validation split.
+        train_stats = dataclasses.replace(prepared.train_stats, kept=len(prepared.train_ids))
+        scores = scores.with_figure("nll_train", self.likelihood(prepared.train_ids, batch_size),
+                                    nll_test_signature(train_stats, tokenizer.level, model, metric="nll_train"))
+        return scores.to_dict()
 
 
 def _start_run_directory(prepared: PreparedRun, log: Callable[[str], None]) -> None:
@@ -389,7 +407,7 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
     run.write_lines(PRETRAINED_SAMPLES_FILE, session.sample_sentences(generator))
     # Scored now so that every report can say whether adversarial training helped.
     mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
-    mle_metrics = session.evaluate(generator, mle_ids)
+    mle_metrics = session.evaluate(mle_ids, MLE_GENERATOR_FILE)
     mle_metrics.update(kept)
     if t.num_eval_samples >= 2:
         # The MLE generator's temperature curve: the final verdict places the GAN against it.
@@ -478,7 +496,7 @@ def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kep
     train_seconds = time.perf_counter() - session.started
     # Sampled once: scored here and written as samples/final.txt below.
     final_ids = sample_ids(nets.generator, t.num_eval_samples, seed=t.seed)
-    metrics = session.evaluate(nets.generator, final_ids)
+    metrics = session.evaluate(final_ids, GENERATOR_FILE)
     metrics.update(
         mle=mle_metrics,
         references="test" if prepared.test_sentences else "train",
@@ -611,80 +629,3 @@ def _pretrain(mle, train_ids, validation_ids, t, start_step: int, steps_per_epoc
         mle.fit(mle_stream(train_ids, t.batch_size, t.seed, skip=epoch * steps_per_epoch),
                 steps_per_epoch=steps_per_epoch, initial_epoch=epoch, epochs=t.pretrain_epochs, shuffle=False,
                 validation_data=validation, callbacks=callbacks, verbose=0)
-
-
-def evaluate_generator(
-    generator: LSTMGenerator,
-    tokenizer: Tokenizer,
-    reference_sentences: list[str],
-    test_ids: np.ndarray | None,
-    sampled_ids: np.ndarray,
-    batch_size: int = 64,
-    grammar_checker=None,
-    train_ids: np.ndarray | None = None,
-    likelihood: LikelihoodEvaluator | None = None,
-    scorer: BleuScorer | None = None,
-) -> dict:
-    """BLEU of the generator's samples and its NLL of the test sentences.
-
-    Args:
-        generator: the generator.
-        tokenizer: the run's tokenizer; references are split with it.
-        reference_sentences: the BLEU references (every one used).
-        test_ids: encoded test sentences for NLL_test (None: skipped).
-        sampled_ids: the generator's samples to score, from `sample_ids`.
-        batch_size: batch size of the NLL evaluation.
-        grammar_checker: a `GrammarChecker` for the corpus's grammar, or None.
-        train_ids: encoded training sentences for NLL_train (None: skipped).
-        likelihood: the generator's `LikelihoodEvaluator`, shared between
-            evaluations of one run (None: a new one).
-        scorer: a `BleuScorer` of `reference_sentences` (tokenized with the
-            tokenizer, orders up to 5), shared between evaluations of one run
-            so that the references' n-gram tables are built once (None: built here).
-
-    Returns:
-        {"bleu": {"2": ...}, "bleu_signature": ..., "nll_test": ..., "nll_train": ..., "num_samples": ...,
-        "num_references": ..., "mean_length": ..., "grammar_validity": ...}; NLL and
-        validity only when computable.
-    """
-    hypotheses = [tokenizer.ids_to_tokens(row) for row in sampled_ids]
-    if scorer is None:
-        scorer = BleuScorer([tokenizer.tokenize(s) for s in reference_sentences], max_n=max(BLEU_ORDERS))
-    result = BleuResult("bleu", scorer.score(hypotheses, BLEU_ORDERS), len(hypotheses), scorer.num_references,
-                        tokenizer.level)
-    # Always beside BLEU: a model can buy BLEU with diversity (Self-BLEU).
-    diversity = self_bleu(hypotheses, orders=BLEU_ORDERS, tokenization=tokenizer.level)
-    metrics = {
-        "bleu": {str(n): score for n, score in result.scores.items()},
-        "self_bleu": {str(n): score for n, score in diversity.scores.items()},
-        "bleu_signature": result.signature,
-        "self_bleu_signature": diversity.signature,
-        "num_samples": result.num_samples,
-        "num_references": result.num_references,
-        # Beside BLEU and Self-BLEU always: shorter sentences move both.
-        "mean_length": float(np.mean([len(h) for h in hypotheses])),
-    }
-    likelihood = likelihood or LikelihoodEvaluator(generator)
-    if test_ids is not None:
-        metrics["nll_test"] = likelihood(test_ids, batch_size)
-    if train_ids is not None:
-        metrics["nll_train"] = likelihood(train_ids, batch_size)
-    if grammar_checker is not None:
-        metrics["grammar_validity"] = grammar_checker.validity(hypotheses)
-    return metrics
-
-
-def format_scores(metrics: dict) -> str:
-    """BLEU-n (and NLL_test) of `evaluate_generator`'s result on one line."""
-    text = "  ".join(f"BLEU-{n}: {v:.3f}" for n, v in metrics["bleu"].items())
-    if "self_bleu" in metrics:
-        text += f"  Self-BLEU-5: {metrics['self_bleu']['5']:.3f}"
-    if "mean_length" in metrics:
-        text += f"  length: {metrics['mean_length']:.2f}"
-    if "nll_test" in metrics:
-        text += f"  NLL_test: {metrics['nll_test']:.3f}"
-    if "nll_train" in metrics:
-        text += f"  NLL_train: {metrics['nll_train']:.3f}"
-    if "grammar_validity" in metrics:
-        text += f"  grammar-valid: {metrics['grammar_validity']:.1%}"
-    return text
