@@ -8,11 +8,13 @@ Layout (every file written atomically):
     generator.keras         the generator after adversarial training
     discriminator.keras     the discriminator after adversarial training
     checkpoints/            complete training state for --resume (the newest few):
-                            <phase>-<NNNNNNNN>/ with state.json ({"phase", "mle_steps", "adversarial_steps"})
+                            <phase>-<NNNNNNNN>/ (mle-... or gan-...) with state.json
+                            ({"phase", "mle_steps", "adversarial_steps"})
     samples/                pretrained.txt, step-NNNNNN.txt during adversarial training, final.txt
     metrics_mle.json        the report on the MLE-pretrained generator
     metrics.json            the final report (BLEU, NLL; the MLE report inside)
     metrics.jsonl           one JSON record per training step, per evaluation and per monitored step
+                            (its records: seqgan_gumbel.runlog)
     tensorboard/            TensorBoard event files (losses, temperature, samples, metrics)
 """
 
@@ -27,6 +29,7 @@ from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.fileio import atomic_path, atomic_write_text, read_json
 from seqgan_gumbel.corpus.tokenizer import Tokenizer
+from seqgan_gumbel.runlog import MLE_PHASE, PHASES, phase_name
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
@@ -43,7 +46,7 @@ SAMPLES_DIR = "samples"
 PRETRAINED_SAMPLES_FILE = f"{SAMPLES_DIR}/pretrained.txt"
 FINAL_SAMPLES_FILE = f"{SAMPLES_DIR}/final.txt"
 CHECKPOINT_STATE_FILE = "state.json"
-CHECKPOINT_PHASES = ("pretrain", "adversarial")
+CHECKPOINT_PHASES = PHASES  # "mle", then "gan"
 
 
 def step_samples_name(step: int) -> str:
@@ -66,8 +69,8 @@ class TrainingState:
 
     @property
     def folder_name(self) -> str:
-        """The checkpoint folder's name: the phase and its own step count, e.g. adversarial-00000150."""
-        count = self.mle_steps if self.phase == "pretrain" else self.adversarial_steps
+        """The checkpoint folder's name: the phase and its own step count, e.g. gan-00000150."""
+        count = self.mle_steps if self.phase == MLE_PHASE else self.adversarial_steps
         return f"{self.phase}-{count:08d}"
 
 
@@ -77,7 +80,8 @@ def read_checkpoint_state(folder: Path) -> TrainingState | None:
         return None
     try:
         data = json.loads((folder / CHECKPOINT_STATE_FILE).read_text(encoding="utf-8"))
-        state = TrainingState(str(data["phase"]), int(data["mle_steps"]), int(data["adversarial_steps"]))
+        # phase_name: checkpoints of runs written before the phases had one name say "pretrain" and "adversarial".
+        state = TrainingState(phase_name(str(data["phase"])), int(data["mle_steps"]), int(data["adversarial_steps"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return state if state.phase in CHECKPOINT_PHASES else None

@@ -201,7 +201,7 @@ def test_show_prints_the_resolved_config(trained_run):
     assert result.returncode == 0, result.stderr
     config_text = result.stdout.split("# newest")[0]
     assert json.loads(config_text)["training"]["seed"] == 3
-    assert "adversarial-" in result.stdout and "finished" in result.stdout
+    assert "# newest checkpoint: gan-" in result.stdout and "finished" in result.stdout
 
 
 def test_config_precedence_defaults_file_set_flags(tmp_path):

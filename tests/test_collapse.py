@@ -228,7 +228,7 @@ def keep_best_run(tmp_path_factory):
 def _checkpoint_generator(run_dir, step, like):
     generator = LSTMGenerator(like.vocab_size, like.sequence_length, embedding_dim=8, hidden_dim=16)
     generator(tf.zeros((1, like.sequence_length), tf.int32))  # built
-    restore_model(run_dir / "checkpoints" / f"adversarial-{step:08d}", "generator", generator)
+    restore_model(run_dir / "checkpoints" / f"gan-{step:08d}", "generator", generator)
     return generator
 
 
@@ -310,7 +310,7 @@ def test_a_resumed_run_keeps_the_same_step_and_ends_bit_identical(keep_best_run,
     shutil.copytree(whole_dir, killed, ignore=shutil.ignore_patterns("report"))
     for name in ("generator.keras", "discriminator.keras", "metrics.json", "samples/final.txt"):
         (killed / name).unlink()
-    for folder in (killed / "checkpoints").glob("adversarial-*"):
+    for folder in (killed / "checkpoints").glob("gan-*"):
         if int(folder.name.split("-")[1]) > 4:
             shutil.rmtree(folder)
     resumed = train_prepared(prepare_resume(killed), log=lambda m: None, progress="none")

@@ -14,8 +14,8 @@ from seqgan_gumbel.training.progress import (
     MetricsFile,
     ProgressBar,
     TensorBoardLogger,
-    append_metrics,
 )
+from seqgan_gumbel.runlog import append_record
 
 
 class FakeClock:
@@ -178,7 +178,7 @@ def test_metrics_file_appends_across_fits_with_validation_records(tmp_path):
     path = tmp_path / "run" / "metrics.jsonl"
     model, x, y = tiny_regression()
     step = iterations(model)
-    append_metrics(path, {"phase": "eval", "step": 0, "bleu": {"2": 0.5, "3": float("inf")}, "nll_test": np.float32(2.5)})
+    append_record(path, {"phase": "eval", "step": 0, "bleu": {"2": 0.5, "3": float("inf")}, "nll_test": np.float32(2.5)})
     for fit in range(2):  # e.g. an interrupted run and its resumption
         callback = MetricsFile(path, "mle", step_fn=step)
         model.fit(x, y, batch_size=16, epochs=fit + 1, initial_epoch=fit, verbose=0, shuffle=False,

@@ -10,7 +10,9 @@ import pytest
 
 from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.evaluation.report import phase_records, read_metrics_log, smooth, write_report
+from seqgan_gumbel.evaluation.report import write_report
+from seqgan_gumbel.evaluation.series import smooth
+from seqgan_gumbel.runlog import phase_records, read_records
 
 from conftest import REPO_ROOT
 
@@ -184,11 +186,19 @@ def test_resumed_steps_keep_the_last_record_and_validation_joins_its_step(tmp_pa
         ["not", "a", "record"],
     ]
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
-    records = read_metrics_log(path)
+    records = read_records(path)
     assert len(records) == 5
-    assert [r["d_loss"] for r in phase_records(records, ("gan",))] == [1.0, 3.0]
-    (mle,) = phase_records(records, ("mle",))
+    assert [r["d_loss"] for r in phase_records(records, "gan")] == [1.0, 3.0]
+    (mle,) = phase_records(records, "mle")
     assert mle["nll"] == 4.0 and mle["val_nll"] == 4.5
+
+
+def test_the_phase_names_of_older_logs_are_read_as_todays(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"phase": "Pretrain", "step": 1, "nll": 4.0}\n{"phase": "adversarial", "step": 1, "d_loss": 1.0}\n')
+    records = read_records(path)
+    assert [r["phase"] for r in records] == ["mle", "gan"]
+    assert phase_records(records, "pretrain") == [{"phase": "mle", "step": 1, "nll": 4.0}]
 
 
 def test_smoothing_is_light_and_ignores_nans():

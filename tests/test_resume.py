@@ -121,11 +121,11 @@ def _latest_adversarial_step(out):
 
 
 def test_killed_run_resumes_to_the_same_weights(corpus, uninterrupted):
-    """SIGKILLed mid-GAN at step 6 (not 0: the adversarial-00000000 checkpoint at the end of pretraining
+    """SIGKILLed mid-GAN at step 6 (not 0: the gan-00000000 checkpoint at the end of pretraining
     would resume nothing of the GAN's own state) and resumed: weights and samples as if never killed.
     (A resume mid-MLE, mid-epoch even, is the Ctrl-C test's.)"""
     out = corpus.parent / "killed"
-    status, _ = _kill_when(out, "adversarial-00000006")
+    status, _ = _kill_when(out, "gan-00000006")
     assert status == -signal.SIGKILL, "the run finished before it could be killed"
     assert not (out / "generator.keras").exists()
     assert _latest_adversarial_step(out) >= 6
@@ -162,7 +162,7 @@ def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(corpus
     """Ctrl-C during the second MLE epoch (after the first epoch's checkpoint): the interrupt's own
     checkpoint, mid-epoch, carries the data position and the best-epoch choice so far."""
     out = corpus.parent / "interrupted"
-    with _sigint_when(out / "checkpoints", "pretrain-*[0-9]"):
+    with _sigint_when(out / "checkpoints", "mle-*[0-9]"):
         result = run_cli("train", "--corpus", corpus, "--out", out, *SETTINGS, *_keep_best(corpus))
     status, stderr = result.returncode, result.stderr
     assert status == 130, stderr
@@ -172,8 +172,8 @@ def test_ctrl_c_saves_a_checkpoint_says_how_to_resume_and_resumes_exactly(corpus
     assert saved.parent == out / "checkpoints" and (saved / "state.json").is_file()
     state = json.loads((saved / "state.json").read_text())
     steps_per_epoch = 1600 // 16
-    assert state["phase"] == "pretrain" and steps_per_epoch <= state["mle_steps"] < 4 * steps_per_epoch, state
-    assert not list((out / "checkpoints").glob("adversarial-*")), "interrupted after pretraining, not during it"
+    assert state["phase"] == "mle" and steps_per_epoch <= state["mle_steps"] < 4 * steps_per_epoch, state
+    assert not list((out / "checkpoints").glob("gan-*")), "interrupted after pretraining, not during it"
     # What users do: the very command that started the run, plus --resume.
     _resume_and_compare(out, uninterrupted, "--corpus", corpus, *SETTINGS, *_keep_best(corpus))
 
@@ -187,5 +187,5 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     assert result.returncode == 1, result.stderr
     assert "at adversarial step" in result.stderr and "last good checkpoint is kept" in result.stderr
     assert "Traceback" not in result.stderr
-    assert list((out / "checkpoints").glob("adversarial-00000000"))
+    assert list((out / "checkpoints").glob("gan-00000000"))
     assert not (out / "generator.keras").exists()

@@ -83,19 +83,24 @@ def test_the_newest_checkpoint_is_the_most_advanced_complete_one(tmp_path):
 
     run = RunDirectory(tmp_path)
     assert run.newest_checkpoint() is None
-    for state in (TrainingState("pretrain", 400, 0), TrainingState("adversarial", 400, 2),
-                  TrainingState("adversarial", 400, 10), TrainingState("pretrain", 900, 0)):
+    for state in (TrainingState("mle", 400, 0), TrainingState("gan", 400, 2),
+                  TrainingState("gan", 400, 10), TrainingState("mle", 900, 0)):
         folder = run.checkpoints / state.folder_name
         folder.mkdir(parents=True)
         (folder / "state.json").write_text(json.dumps(state.__dict__))
-    (run.checkpoints / "adversarial-00000099").mkdir()  # killed before its state.json
-    (run.checkpoints / ".adversarial-00000050.tmp-x").mkdir()
-    damaged = run.checkpoints / "adversarial-00000077"
+    (run.checkpoints / "gan-00000099").mkdir()  # killed before its state.json
+    (run.checkpoints / ".gan-00000050.tmp-x").mkdir()
+    damaged = run.checkpoints / "gan-00000077"
     damaged.mkdir()
-    (damaged / "state.json").write_text('{"phase": "adversarial"')
+    (damaged / "state.json").write_text('{"phase": "gan"')
     folder, state = run.newest_checkpoint()
-    assert folder.name == "adversarial-00000010" and state == TrainingState("adversarial", 400, 10)
-    assert read_checkpoint_state(damaged) is None and TrainingState("pretrain", 900, 0).folder_name == "pretrain-00000900"
+    assert folder.name == "gan-00000010" and state == TrainingState("gan", 400, 10)
+    assert read_checkpoint_state(damaged) is None and TrainingState("mle", 900, 0).folder_name == "mle-00000900"
+    # A run written before the phases had one name: its checkpoints say "pretrain" and "adversarial".
+    legacy = run.checkpoints / "adversarial-00000020"
+    legacy.mkdir()
+    (legacy / "state.json").write_text('{"phase": "adversarial", "mle_steps": 400, "adversarial_steps": 20}')
+    assert run.newest_checkpoint() == (legacy, TrainingState("gan", 400, 20))
 
 
 def test_a_config_written_before_the_validation_split_loads_without_one(tmp_path):

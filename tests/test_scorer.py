@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from seqgan_gumbel.evaluation.scorer import SampleScorer, SampleScores, bleu_signature, format_scores
+from seqgan_gumbel.evaluation.scorer import SampleScorer, bleu_signature, format_scores
 from seqgan_gumbel.metrics.bleu import BleuScorer, bleu, self_bleu
 
 REFERENCES = [s.split() for s in ["the cat sat on the mat", "a dog ran in the park", "the dog sat on a log",

@@ -9,9 +9,9 @@ from seqgan_gumbel.config import Config
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.metrics.bleu import BleuScorer, self_bleu
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory
+from seqgan_gumbel.evaluation.figures import plot_frontier
 from seqgan_gumbel.evaluation.sweep import (
     SweepCurve,
-    plot_frontier,
     read_sweep,
     sweep_run,
     temperature_sweep,

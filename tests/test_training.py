@@ -21,7 +21,7 @@ from seqgan_gumbel.training.mle import MLETrainer
 from seqgan_gumbel.evaluation.likelihood import LikelihoodEvaluator, negative_log_likelihood, token_nll
 from seqgan_gumbel.training.run import train
 
-from conftest import run_cli, tiny_config, tiny_generators, tiny_sentences, write_tiny_corpus
+from conftest import run_cli, tiny_config, tiny_generators, tiny_sentences
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +169,12 @@ def test_checkpoints_keep_the_newest_and_restore_everything(tmp_path, encoded, g
     gan.compile(g_opt, d_opt, discriminator_steps=1, per_representation=discriminator != "cnn", mle_weight=1.0)
     manager = CheckpointManager(tmp_path, keep=2, generator=g, discriminator=d, g_opt=g_opt, d_opt=d_opt)
     step = lambda: int(gan.step_counter.numpy())  # noqa: E731
-    callback = PeriodicCheckpoint(manager, lambda: TrainingState("adversarial", 0, step()), step, every=2)
+    callback = PeriodicCheckpoint(manager, lambda: TrainingState("gan", 0, step()), step, every=2)
     gan.fit(adversarial_batches(ids, 16, gan.real_batches_per_step, seed=0), steps_per_epoch=3, epochs=1, verbose=0,
             shuffle=False, callbacks=[callback])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["adversarial-00000002", "adversarial-00000003"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gan-00000002", "gan-00000003"]
     folder, state = manager.latest()
-    assert state == TrainingState("adversarial", 0, 3)
+    assert state == TrainingState("gan", 0, 3)
     g2, d2, g_opt2, d_opt2 = _pair(generator, discriminator, tok.vocab_size, seed=1)
     CheckpointManager(tmp_path, 2, generator=g2, discriminator=d2, g_opt=g_opt2, d_opt=d_opt2).restore(folder)
     assert int(g_opt2.iterations.numpy()) == 3
@@ -186,7 +186,7 @@ def test_checkpoints_keep_the_newest_and_restore_everything(tmp_path, encoded, g
 
 def test_a_checkpoint_that_lacks_a_variable_is_refused(tmp_path):
     """A checkpoint from different models (or an older, incomplete format) must not half-restore."""
-    CheckpointManager(tmp_path, keep=1, step=tf.Variable(1)).save(TrainingState("pretrain", 1, 0))
+    CheckpointManager(tmp_path, keep=1, step=tf.Variable(1)).save(TrainingState("mle", 1, 0))
     folder, _ = CheckpointManager(tmp_path, keep=1).latest()
     with pytest.raises(UserInputError, match="cannot restore the checkpoint"):
         CheckpointManager(tmp_path, 1, step=tf.Variable(0), other=tf.Variable(0)).restore(folder)
@@ -198,7 +198,7 @@ def test_a_kill_while_pruning_leaves_no_half_deleted_checkpoint(tmp_path, monkey
     import seqgan_gumbel.training.checkpoints as checkpoints
 
     manager = CheckpointManager(tmp_path, keep=1, step=tf.Variable(1))
-    manager.save(TrainingState("pretrain", 10, 0))
+    manager.save(TrainingState("mle", 10, 0))
 
     def killed_midway(path, ignore_errors=False):
         (Path(path) / "state.json").unlink()  # the first file goes, then the process dies
@@ -206,19 +206,19 @@ def test_a_kill_while_pruning_leaves_no_half_deleted_checkpoint(tmp_path, monkey
 
     monkeypatch.setattr(checkpoints.shutil, "rmtree", killed_midway)
     with pytest.raises(KeyboardInterrupt):
-        manager.save(TrainingState("adversarial", 10, 0))
+        manager.save(TrainingState("gan", 10, 0))
     visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
-    assert visible == ["adversarial-00000000"]
-    assert manager.latest()[1] == TrainingState("adversarial", 10, 0)
+    assert visible == ["gan-00000000"]
+    assert manager.latest()[1] == TrainingState("gan", 10, 0)
 
 
 def test_an_incomplete_checkpoint_folder_is_ignored(tmp_path):
-    (tmp_path / "adversarial-00000009").mkdir()  # killed before state.json: never renamed into place
-    (tmp_path / ".adversarial-00000010.tmp-x").mkdir()
+    (tmp_path / "gan-00000009").mkdir()  # killed before state.json: never renamed into place
+    (tmp_path / ".gan-00000010.tmp-x").mkdir()
     manager = CheckpointManager(tmp_path, keep=2, step=tf.Variable(1))
     assert manager.latest() is None
-    manager.save(TrainingState("pretrain", 3, 0))
-    assert manager.latest()[1] == TrainingState("pretrain", 3, 0)
+    manager.save(TrainingState("mle", 3, 0))
+    assert manager.latest()[1] == TrainingState("mle", 3, 0)
 
 
 def _tiny_config(corpus, test=None) -> Config:
@@ -229,7 +229,7 @@ def test_train_writes_a_complete_run_directory(api_run):
     config, run, result = api_run.config, api_run.run, api_run.result
     for name in ["config.json", "vocab.json", "corpus_stats.json", "generator_mle.keras", "generator.keras",
                  "discriminator.keras", "metrics.json", "samples/pretrained.txt", "samples/step-000002.txt",
-                 "samples/final.txt", "checkpoints/adversarial-00000004/state.json", "metrics_mle.json"]:
+                 "samples/final.txt", "checkpoints/gan-00000004/state.json", "metrics_mle.json"]:
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["bleu"]) == {"2", "3", "4", "5"} == set(metrics["self_bleu"])
@@ -423,7 +423,7 @@ def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_pat
     if patience:
         # Killed between the stopping epoch's checkpoint and the adversarial phase's first: the resumed
         # run must not train the epochs the uninterrupted one skipped.
-        for folder in run.checkpoints.glob("adversarial-*"):
+        for folder in run.checkpoints.glob("gan-*"):
             shutil.rmtree(folder)
         mle_weights = generator.get_weights()
         assert run_cli("train", "--resume", "--out", tmp_path / "run", "-q").returncode == 0

@@ -3,7 +3,7 @@
 ``seqgan-gumbel report RUN_DIR`` reads what training left in the run directory:
 
     metrics.jsonl         records written during training (see
-                          `seqgan_gumbel.training.progress`): phase "mle"
+                          `seqgan_gumbel.runlog`): phase "mle"
                           (nll, val_nll), "gan" (d_loss, g_loss, beta,
                           temperature), "eval" (bleu, nll_test, ...) and
                           "monitor" (the collapse monitor: mean_length,
@@ -15,7 +15,7 @@
     samples/pretrained.txt, samples/final.txt
 
 and writes, by default into RUN_DIR/report/: losses.png, temperature.png,
-metrics.png, monitor.png and report.md. A plot with nothing to show is skipped (an
+metrics.png, monitor.png (drawn by `evaluation.figures`) and report.md. A plot with nothing to show is skipped (an
 interrupted run without adversarial records gets the MLE plots only).
 
 Pure Python, numpy and matplotlib: TensorFlow is never imported.
@@ -23,8 +23,6 @@ Pure Python, numpy and matplotlib: TensorFlow is never imported.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from pathlib import Path
 
@@ -32,9 +30,18 @@ import numpy as np
 
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.evaluation.frontier import verdict_lines
-from seqgan_gumbel.evaluation.plots import pyplot, save_png
+from seqgan_gumbel.evaluation.plots import pyplot
+from seqgan_gumbel.evaluation.figures import (
+    plot_eval_curves,
+    plot_final_bars,
+    plot_losses,
+    plot_monitor,
+    plot_temperature,
+)
+from seqgan_gumbel.evaluation.series import bleu_orders, number, self_bleu_5, series, smooth, temperature_series
 from seqgan_gumbel.evaluation.scorer import bleu_signature
 from seqgan_gumbel.fileio import atomic_write_text, read_json
+from seqgan_gumbel.runlog import EVAL_RECORD, GAN_PHASE, MLE_PHASE, MONITOR_RECORD, phase_records, read_records
 from seqgan_gumbel.rundir import (
     CONFIG_FILE,
     FINAL_SAMPLES_FILE,
@@ -43,141 +50,14 @@ from seqgan_gumbel.rundir import (
     MLE_METRICS_FILE,
     PRETRAINED_SAMPLES_FILE,
 )
+
 REPORT_DIR = "report"
 SAMPLES_SHOWN = 10
-
-MLE_PHASES = ("mle", "pretrain")
-GAN_PHASES = ("gan", "adversarial")
-EVAL_PHASES = ("eval",)
-MONITOR_PHASES = ("monitor",)
-
-_PANEL_SIZE = (6.4, 4.4)
 
 
 # --------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------
-
-
-def read_metrics_log(path: str | Path) -> list[dict]:
-    """The records of a metrics.jsonl file, in file order.
-
-    Blank lines, lines that do not parse (e.g. one cut short by a kill) and
-    lines that are not JSON objects with a "phase" are skipped.
-
-    Args:
-        path: the JSON-lines file.
-
-    Returns:
-        The records.
-
-    Raises:
-        UserInputError: the file is missing or unreadable.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: metrics log not found (written while training; was the run trained?)") from None
-    except OSError as exc:
-        raise UserInputError(f"{path}: cannot read the metrics log ({exc.strerror or exc})") from None
-    records = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("phase"), str):
-            records.append(record)
-    return records
-
-
-def phase_records(records: list[dict], phases: tuple[str, ...]) -> list[dict]:
-    """The records of some phases, one per step, sorted by step.
-
-    Records of the same step are merged, later values winning, so that the
-    steps a resumed run repeated show its final values, and an epoch's
-    validation record joins that step's training record.
-
-    Args:
-        records: as `read_metrics_log` returns.
-        phases: the phase names to keep (compared lower-cased).
-
-    Returns:
-        Merged records with an integer "step".
-    """
-    merged: dict[int, dict] = {}
-    for record in records:
-        if record["phase"].lower() not in phases:
-            continue
-        try:
-            step = int(record.get("step", 0))
-        except (TypeError, ValueError):
-            continue
-        merged.setdefault(step, {}).update(record)
-        merged[step]["step"] = step
-    return [merged[step] for step in sorted(merged)]
-
-
-def _series(records: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, values) of the records that have a number under `key` (null becomes NaN)."""
-    steps, values = [], []
-    for record in records:
-        if key not in record:
-            continue
-        value = record[key]
-        if value is None:
-            value = math.nan
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        steps.append(record["step"])
-        values.append(float(value))
-    return np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
-
-
-def _temperature_series(records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, tau): "temperature" where logged, else 1/"beta"."""
-    steps, values = [], []
-    for record in records:
-        tau = record.get("temperature")
-        if not isinstance(tau, (int, float)) or isinstance(tau, bool):
-            beta = record.get("beta")
-            if isinstance(beta, (int, float)) and not isinstance(beta, bool) and beta > 0:
-                tau = 1.0 / beta
-            else:
-                continue
-        if tau > 0 and math.isfinite(tau):
-            steps.append(record["step"])
-            values.append(float(tau))
-    return np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
-
-
-def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
-    """A light centred moving average that ignores NaNs.
-
-    Args:
-        values: the raw series.
-        window: odd window length; None picks about 1/25 of the series (at least 3).
-
-    Returns:
-        The smoothed series, same length (the raw one when it is shorter than 10).
-    """
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n < 10:
-        return values.copy()
-    if window is None:
-        window = max(3, n // 25)
-    window = max(1, int(window)) | 1
-    finite = np.isfinite(values)
-    kernel = np.ones(window)
-    sums = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
-    counts = np.convolve(finite.astype(float), kernel, mode="same")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def _optional_json(path: Path, what: str):
@@ -192,259 +72,6 @@ def _read_samples(path: Path, count: int = SAMPLES_SHOWN) -> list[str] | None:
     except OSError:
         return None
     return lines[:count]
-
-
-# --------------------------------------------------------------------------
-# Plotting
-# --------------------------------------------------------------------------
-
-
-def _plot_raw_and_smoothed(ax, steps, values, colour, label) -> None:
-    smoothed = smooth(values)
-    if len(values) >= 10:
-        ax.plot(steps, values, color=colour, alpha=0.25, linewidth=0.8)
-        ax.plot(steps, smoothed, color=colour, linewidth=1.8, label=f"{label} (smoothed; raw faint)")
-    else:
-        ax.plot(steps, values, color=colour, linewidth=1.6, marker="o", markersize=3, label=label)
-
-
-def plot_losses(plt, mle: list[dict], gan: list[dict], path: Path, loss_name: str | None = None) -> bool:
-    """losses.png: MLE nll/val_nll per step, and the GAN's d_loss and g_loss per step.
-
-    Returns:
-        False (and no file) when neither phase has a loss to plot.
-    """
-    mle_nll = _series(mle, "nll")
-    mle_val = _series(mle, "val_nll")
-    gan_d = _series(gan, "d_loss")
-    gan_g = _series(gan, "g_loss")
-    panels = []
-    if len(mle_nll[0]) or len(mle_val[0]):
-        panels.append("mle")
-    if len(gan_d[0]) or len(gan_g[0]):
-        panels.append("gan")
-    if not panels:
-        return False
-    fig, axes = plt.subplots(1, len(panels), figsize=(_PANEL_SIZE[0] * len(panels), _PANEL_SIZE[1]), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        if panel == "mle":
-            if len(mle_nll[0]):
-                _plot_raw_and_smoothed(ax, *mle_nll, "C0", "train NLL")
-            if len(mle_val[0]):
-                ax.plot(*mle_val, color="C3", marker="o", markersize=4, linewidth=1.4,
-                        label="held-out NLL (val_nll, per epoch)")
-            ax.set_title("MLE pretraining")
-            ax.set_xlabel("MLE step (batch)")
-            ax.set_ylabel("NLL per token (nats)")
-        else:
-            if len(gan_d[0]):
-                _plot_raw_and_smoothed(ax, *gan_d, "C0", "discriminator loss")
-            if len(gan_g[0]):
-                _plot_raw_and_smoothed(ax, *gan_g, "C1", "generator loss")
-            ax.set_title("Adversarial training" + (f" ({loss_name} loss)" if loss_name else ""))
-            ax.set_xlabel("adversarial step")
-            ax.set_ylabel("loss")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="best", framealpha=0.85)
-    fig.suptitle("Training losses", fontsize=12)
-    save_png(plt, fig, path)
-    return True
-
-
-def plot_temperature(plt, gan: list[dict], path: Path, schedule: str | None = None,
-                     beta_max: float | None = None) -> bool:
-    """temperature.png: tau = 1/beta over the adversarial steps (log scale when it spans > 10x).
-
-    Returns:
-        False (and no file) when no record carries a temperature.
-    """
-    steps, tau = _temperature_series(gan)
-    if not len(steps):
-        return False
-    fig, ax = plt.subplots(figsize=_PANEL_SIZE)
-    ax.plot(steps, tau, color="C2", linewidth=1.8, marker="o" if len(steps) < 20 else None, markersize=3)
-    log_scale = tau.max() / tau.min() > 10
-    if log_scale:
-        ax.set_yscale("log")
-        inverse = (lambda x: 1.0 / np.maximum(x, 1e-12))
-        secondary = ax.secondary_yaxis("right", functions=(inverse, inverse))
-        secondary.set_ylabel("inverse temperature \u03b2 = 1/\u03c4")
-    ax.set_xlabel("adversarial step")
-    ax.set_ylabel("temperature \u03c4" + (" (log scale)" if log_scale else ""))
-    details = ", ".join(part for part in (
-        f"{schedule} schedule" if schedule else "",
-        f"\u03b2 1 \u2192 {beta_max:g}" if beta_max else "",
-    ) if part)
-    ax.set_title("Gumbel-softmax temperature" + (f"\n{details}" if details else ""), fontsize=11)
-    ax.grid(True, which="both", alpha=0.3)
-    save_png(plt, fig, path)
-    return True
-
-
-def _bleu_orders(*dicts) -> list[str]:
-    orders = set()
-    for data in dicts:
-        if isinstance(data, dict) and isinstance(data.get("bleu"), dict):
-            orders.update(str(k) for k in data["bleu"])
-    return sorted(orders, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def plot_eval_curves(plt, evals: list[dict], path: Path) -> bool:
-    """metrics.png from "eval" records: BLEU-n and NLL against the step.
-
-    Returns:
-        False (and no file) when the records hold no numbers to plot.
-    """
-    orders = _bleu_orders(*evals)
-    nll_keys = [k for k in ("nll_test", "nll_train") if any(_number(r.get(k)) is not None for r in evals)]
-    if not orders and not nll_keys:
-        return False
-    panels = (["bleu"] if orders else []) + (["nll"] if nll_keys else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(_PANEL_SIZE[0] * len(panels), _PANEL_SIZE[1]), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        if panel == "bleu":
-            for i, n in enumerate(orders):
-                points = [(r["step"], _number(r["bleu"].get(n))) for r in evals if isinstance(r.get("bleu"), dict)]
-                points = [(s, v) for s, v in points if v is not None]
-                if points:
-                    ax.plot(*zip(*points), marker="o", markersize=4, linewidth=1.6, color=f"C{i}", label=f"BLEU-{n}")
-            ax.set_title("BLEU of generated samples (higher = better)", fontsize=11)
-            ax.set_ylabel("BLEU")
-            ax.margins(y=0.15)
-        else:
-            for i, key in enumerate(nll_keys):
-                points = [(r["step"], _number(r.get(key))) for r in evals]
-                points = [(s, v) for s, v in points if v is not None]
-                ax.plot(*zip(*points), marker="s", markersize=4, linewidth=1.6, color=f"C{i + 4}",
-                        label=key.replace("nll_", "NLL_"))
-            ax.set_title("NLL of real sentences (lower = better)", fontsize=11)
-            ax.set_ylabel("NLL per token (nats)")
-        ax.set_xlabel("adversarial step (0 = after MLE pretraining)")
-        ax.grid(True, alpha=0.3)
-        # Beside the axes: the lines of a good run fill the whole plot area.
-        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), framealpha=0.85)
-    fig.suptitle("Evaluation during training", fontsize=12)
-    save_png(plt, fig, path)
-    return True
-
-
-def _self_bleu_5(record: dict) -> float | None:
-    value = record.get("self_bleu")
-    return _number(value.get("5")) if isinstance(value, dict) else None
-
-
-# The collapse monitor's panels: (title, value of a record, y label, the warning's threshold from the start's value).
-_MONITOR_PANELS = [
-    ("Mean sample length", lambda r: _number(r.get("mean_length")), "tokens", lambda v: v / 2),
-    ("Distinct samples", lambda r: _number(r.get("distinct")), "fraction", lambda v: v / 2),
-    ("Self-BLEU-5 (lower = more diverse)", _self_bleu_5, "Self-BLEU-5", lambda v: 1 - (1 - v) / 2),
-    ("Frontier gap (--keep-best-gan)", lambda r: _number(r.get("frontier_gap")), "BLEU-5 above the MLE curve", None),
-]
-
-
-def plot_monitor(plt, monitors: list[dict], path: Path, kept_step: int | None = None) -> bool:
-    """monitor.png from "monitor" records: length, distinct fraction, Self-BLEU-5 (and frontier gap) per step.
-
-    Step 0 is the MLE start; dashed lines mark the collapse warning's
-    thresholds (half its length, distinct fraction and 1 - Self-BLEU-5), a
-    star the step kept by --keep-best-gan.
-
-    Returns:
-        False (and no file) without monitor records.
-    """
-    panels = [panel for panel in _MONITOR_PANELS if any(panel[1](r) is not None for r in monitors)]
-    if not panels:
-        return False
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), _PANEL_SIZE[1]), squeeze=False)
-    start = next((r for r in monitors if r["step"] == 0), None)
-    for ax, (title, value, label, threshold) in zip(axes[0], panels):
-        points = [(r["step"], value(r)) for r in monitors if value(r) is not None]
-        ax.plot(*zip(*points), marker="o", markersize=4, linewidth=1.6, color="C0")
-        start_value = value(start) if start is not None else None
-        if start_value is not None and threshold is not None:
-            ax.axhline(threshold(start_value), color="C3", linestyle="--", linewidth=1,
-                       label="collapse warning threshold")
-            ax.legend(fontsize=8, loc="best")
-        if kept_step is not None:
-            kept = [(s, v) for s, v in points if s == kept_step]
-            if kept:
-                ax.plot(*kept[0], marker="*", markersize=14, color="C1", linestyle="none")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("adversarial step (0 = MLE start)")
-        ax.set_ylabel(label)
-        ax.grid(True, alpha=0.3)
-    fig.suptitle("Collapse monitor (samples at temperature 1)", fontsize=12)
-    save_png(plt, fig, path)
-    return True
-
-
-def plot_final_bars(plt, mle_metrics: dict | None, gan_metrics: dict | None, path: Path,
-                    gan_label: str = "after adversarial training") -> bool:
-    """metrics.png without "eval" records: BLEU-n and NLL bars, MLE-pretrained vs after adversarial training.
-
-    Args:
-        plt: matplotlib.pyplot.
-        mle_metrics: the MLE-pretrained generator's scores, or None.
-        gan_metrics: the final scores (or the latest evaluation's), or None.
-        path: the PNG.
-        gan_label: the legend entry of `gan_metrics`.
-
-    Returns:
-        False (and no file) when neither report has a number to plot.
-    """
-    columns = [(name, data) for name, data in (("MLE", mle_metrics), ("GAN", gan_metrics)) if isinstance(data, dict)]
-    if not columns:
-        return False
-    orders = _bleu_orders(*(data for _, data in columns))
-    nll_keys = [k for k in ("nll_test", "nll_train") if any(_number(d.get(k)) is not None for _, d in columns)]
-    panels = (["bleu"] if orders else []) + (["nll"] if nll_keys else [])
-    if not panels:
-        return False
-    fig, axes = plt.subplots(1, len(panels), figsize=(_PANEL_SIZE[0] * len(panels), _PANEL_SIZE[1]), squeeze=False)
-    width = 0.8 / len(columns)
-    colours = {"MLE": "C0", "GAN": "C1"}
-    labels = {"MLE": "MLE-pretrained", "GAN": gan_label}
-    for ax, panel in zip(axes[0], panels):
-        keys = orders if panel == "bleu" else nll_keys
-        x = np.arange(len(keys))
-        for i, (name, data) in enumerate(columns):
-            source = data.get("bleu", {}) if panel == "bleu" else data
-            source = source if isinstance(source, dict) else {}
-            heights = [_number(source.get(k)) for k in keys]
-            heights = [h if h is not None else np.nan for h in heights]
-            bars = ax.bar(x + (i - (len(columns) - 1) / 2) * width, heights, width, color=colours[name],
-                          label=labels[name])
-            ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
-        ax.set_xticks(x)
-        if panel == "bleu":
-            ax.set_xticklabels([f"BLEU-{n}" for n in keys])
-            ax.set_ylabel("BLEU (higher = better)")
-            ax.set_title("BLEU of generated samples", fontsize=11)
-        else:
-            ax.set_xticklabels([k.replace("nll_", "NLL_") for k in keys])
-            ax.set_ylabel("NLL per token, nats (lower = better)")
-            ax.set_title("NLL of real sentences", fontsize=11)
-        ax.margins(y=0.12)
-        ax.grid(True, axis="y", alpha=0.3)
-    # One legend for both panels, between the title and the axes, clear of the bars.
-    handles, names = axes[0][0].get_legend_handles_labels()
-    if len(columns) == 2:
-        title = "Final metrics: MLE vs GAN"
-    elif columns[0][0] == "MLE":
-        title = "Final metrics: MLE-pretrained generator only"
-    else:
-        title = f"Metrics: {gan_label}"
-    fig.suptitle(title, fontsize=12, y=0.98)
-    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.925), ncol=len(columns), fontsize=9,
-               frameon=False)
-    save_png(plt, fig, path, rect=(0, 0, 1, 0.89))
-    return True
 
 
 # --------------------------------------------------------------------------
@@ -528,16 +155,16 @@ def _settings_table(config: dict | None, metrics: dict | None) -> list[str]:
 def _metric_rows(mle: dict | None, gan: dict | None) -> list[tuple[str, float | None, float | None, str]]:
     """(label, MLE value, GAN value, format) rows of the final metrics table."""
     rows = []
-    for n in _bleu_orders(mle, gan):
+    for n in bleu_orders(mle, gan):
         def bleu_of(data, n=n):
-            return _number(data["bleu"].get(n)) if isinstance(data, dict) and isinstance(data.get("bleu"), dict) else None
+            return number(data["bleu"].get(n)) if isinstance(data, dict) and isinstance(data.get("bleu"), dict) else None
         rows.append((f"BLEU-{n} (higher = better)", bleu_of(mle), bleu_of(gan), "{:.4f}"))
     for key, label, fmt in (("nll_test", "NLL_test (nats/token, lower = better)", "{:.4f}"),
                             ("nll_train", "NLL_train (nats/token)", "{:.4f}"),
                             ("grammar_validity", "grammar-valid samples", "{:.1%}"),
                             ("num_samples", "samples scored", "{:.0f}"),
                             ("num_references", "reference sentences", "{:.0f}")):
-        values = [_number(d.get(key)) if isinstance(d, dict) else None for d in (mle, gan)]
+        values = [number(d.get(key)) if isinstance(d, dict) else None for d in (mle, gan)]
         if any(v is not None for v in values):
             rows.append((label, values[0], values[1], fmt))
     return rows
@@ -573,17 +200,17 @@ def _metrics_table(mle: dict | None, gan: dict | None, latest_eval: dict | None)
 
 def _training_summary(mle: list[dict], gan: list[dict]) -> list[str]:
     lines = []
-    steps, nll = _series(mle, "nll")
+    steps, nll = series(mle, "nll")
     if len(steps):
         text = f"- MLE pretraining: {int(steps[-1])} steps logged; final train NLL {nll[-1]:.4f}"
-        val_steps, val = _series(mle, "val_nll")
+        val_steps, val = series(mle, "val_nll")
         if len(val_steps):
             text += f"; held-out NLL {val[-1]:.4f} (best {np.nanmin(val):.4f})"
         lines.append(text)
     else:
         lines.append("- MLE pretraining: no records.")
-    d_steps, d = _series(gan, "d_loss")
-    g_steps, g = _series(gan, "g_loss")
+    d_steps, d = series(gan, "d_loss")
+    g_steps, g = series(gan, "g_loss")
     if len(d_steps) or len(g_steps):
         last = int(max(d_steps[-1] if len(d_steps) else 0, g_steps[-1] if len(g_steps) else 0))
         parts = [f"- Adversarial training: {last} steps logged"]
@@ -591,7 +218,7 @@ def _training_summary(mle: list[dict], gan: list[dict]) -> list[str]:
             parts.append(f"final d_loss {smooth(d)[-1]:.4f}")
         if len(g):
             parts.append(f"g_loss {smooth(g)[-1]:.4f} (smoothed)")
-        _, tau = _temperature_series(gan)
+        _, tau = temperature_series(gan)
         if len(tau):
             parts.append(f"temperature \u03c4 {tau[0]:.3g} \u2192 {tau[-1]:.3g}")
         lines.append("; ".join(parts))
@@ -605,9 +232,9 @@ _MONITOR_ROWS = 40
 
 def _kept_note(gan_metrics: dict | None) -> list[str]:
     kept = (gan_metrics or {}).get("keep_best_gan") if isinstance(gan_metrics, dict) else None
-    if not isinstance(kept, dict) or _number(kept.get("step")) is None:
+    if not isinstance(kept, dict) or number(kept.get("step")) is None:
         return []
-    gap = _number(kept.get("frontier_gap"))
+    gap = number(kept.get("frontier_gap"))
     return [f"--keep-best-gan kept adversarial step {kept['step']}"
             + (" (the MLE start)" if kept["step"] == 0 else "")
             + (f", frontier gap {gap:+.4f} BLEU-5 against the {kept.get('references')} sentences at equal "
@@ -641,11 +268,11 @@ def _monitor_section(monitors: list[dict], gan_metrics: dict | None) -> list[str
         first = collapsed[0]
         lines += [f"**Possible collapse** from step {first['step']} "
                   f"({', '.join(str(c) for c in first['collapse'])} below half the MLE start's).", ""]
-    drifted = [r for r in monitors if _number(r.get("length_drift")) is not None]
+    drifted = [r for r in monitors if number(r.get("length_drift")) is not None]
     if drifted:
         first = drifted[0]
         lines += [f"**Length drift** from step {first['step']}: the mean length moved "
-                  f"{_number(first['length_drift']):+.0%} from the MLE start's (sentence length moves BLEU and "
+                  f"{number(first['length_drift']):+.0%} from the MLE start's (sentence length moves BLEU and "
                   "Self-BLEU together: not an improvement).", ""]
     has_bleu = any(isinstance(r.get("bleu"), dict) for r in monitors)
     has_gap = any("frontier_gap" in r for r in monitors)
@@ -667,17 +294,17 @@ def _monitor_section(monitors: list[dict], gan_metrics: dict | None) -> list[str
             notes.append("**kept** (--keep-best-gan)")
         if r.get("collapse"):
             notes.append("collapse: " + ", ".join(str(c) for c in r["collapse"]))
-        if _number(r.get("length_drift")) is not None:
-            notes.append(f"length {_number(r['length_drift']):+.0%}")
+        if number(r.get("length_drift")) is not None:
+            notes.append(f"length {number(r['length_drift']):+.0%}")
         if r.get("refused"):
             notes.append(f"refused: {_cell(r['refused'])}")
-        cells = [str(r["step"]) + (" (MLE)" if r["step"] == 0 else ""), show(_number(r.get("mean_length")), "{:.2f}"),
-                 show(_number(r.get("distinct")), "{:.1%}"), show(_self_bleu_5(r), "{:.4f}")]
+        cells = [str(r["step"]) + (" (MLE)" if r["step"] == 0 else ""), show(number(r.get("mean_length")), "{:.2f}"),
+                 show(number(r.get("distinct")), "{:.1%}"), show(self_bleu_5(r), "{:.4f}")]
         if has_bleu:
             bleu = r.get("bleu")
-            cells.append(show(_number(bleu.get("5")) if isinstance(bleu, dict) else None, "{:.4f}"))
+            cells.append(show(number(bleu.get("5")) if isinstance(bleu, dict) else None, "{:.4f}"))
         if has_gap:
-            cells.append(show(_number(r.get("frontier_gap")), "{:+.4f}"))
+            cells.append(show(number(r.get("frontier_gap")), "{:+.4f}"))
         lines.append("| " + " | ".join(cells + ["; ".join(notes)]) + " |")
     if stride > 1:
         lines.append(f"\n(every {stride}th monitored step shown, and the MLE start, the kept, the first "
@@ -767,7 +394,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
     log_path = run_dir / METRICS_LOG_FILE
     if not log_path.is_file():
         raise UserInputError(f"{log_path}: metrics log not found (it is written while training; was the run trained?)")
-    records = read_metrics_log(log_path)
+    records = read_records(log_path)
     skipped = _count_skipped(log_path, len(records))
     config = _optional_json(run_dir / CONFIG_FILE, "config")
     gan_metrics = _optional_json(run_dir / METRICS_FILE, "metrics")
@@ -779,17 +406,17 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict
 
     out = Path(out_dir) if out_dir is not None else run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    mle_records = phase_records(records, MLE_PHASES)
-    gan_records = phase_records(records, GAN_PHASES)
-    evals = phase_records(records, EVAL_PHASES)
-    monitors = phase_records(records, MONITOR_PHASES)
+    mle_records = phase_records(records, MLE_PHASE)
+    gan_records = phase_records(records, GAN_PHASE)
+    evals = phase_records(records, EVAL_RECORD)
+    monitors = phase_records(records, MONITOR_RECORD)
 
     plt = pyplot("the report")
     written: dict[str, Path] = {}
     if plot_losses(plt, mle_records, gan_records, out / "losses.png", _get(config, "training.loss")):
         written["losses"] = out / "losses.png"
     if plot_temperature(plt, gan_records, out / "temperature.png", _get(config, "training.schedule"),
-                        _number(_get(config, "training.beta_max"))):
+                        number(_get(config, "training.beta_max"))):
         written["temperature"] = out / "temperature.png"
     metrics_png = out / "metrics.png"
     if len({r["step"] for r in evals}) >= 2:

@@ -8,7 +8,8 @@ lies above that curve, i.e. higher BLEU-n (quality, against the references)
 at the same Self-BLEU-n (lower = more diverse samples).
 
 This module samples a run's generators at several temperatures, scores every
-sample set with BLEU and Self-BLEU, and plots the curves::
+sample set with the one scorer (`evaluation.scorer`), and writes the curves
+(JSON, and their plot from `evaluation.figures`)::
 
     from seqgan_gumbel.evaluation.sweep import temperature_sweep, write_sweep
 
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.evaluation.plots import DPI, pyplot, save_png
+from seqgan_gumbel.evaluation.figures import plot_frontier
 from seqgan_gumbel.fileio import atomic_write_text
 from seqgan_gumbel.evaluation.scorer import SampleScorer
 from seqgan_gumbel.metrics.bleu import DEFAULT_ORDERS, BleuScorer
@@ -44,7 +45,6 @@ __all__ = [
     "SweepCurve",
     "sweep_run",
     "temperature_sweep",
-    "plot_frontier",
     "write_sweep",
     "read_sweep",
     "model_kind",
@@ -52,8 +52,6 @@ __all__ = [
 
 SWEEP_FORMAT = "seqgan_gumbel.sweep"
 SWEEP_FORMAT_VERSION = 1
-
-_FIGSIZE = (8.0, 6.0)
 
 _MODEL_KINDS = {GENERATOR_FILE: "gan", MLE_GENERATOR_FILE: "mle"}
 
@@ -422,85 +420,6 @@ def temperature_sweep(
 # --------------------------------------------------------------------------
 # Plotting and writing
 # --------------------------------------------------------------------------
-
-
-def plot_frontier(curves: Sequence[SweepCurve], png_path: str | Path, n: int = 5) -> None:
-    """Plots BLEU-n against Self-BLEU-n, one line per curve, as a PNG.
-
-    Up and to the left is better: higher quality at more diversity.  Each
-    point is labelled with its temperature (GAN labels above the point, MLE
-    labels below); GAN curves are solid with squares, MLE curves dashed with
-    circles, in a dark and a light shade of one colour per run.
-
-    Args:
-        curves: the curves (see `temperature_sweep`).
-        png_path: the image, written atomically.
-        n: the BLEU order plotted.
-
-    Raises:
-        UserInputError: no curves, order n missing from a curve, or
-            matplotlib not installed.
-    """
-    if not curves:
-        raise UserInputError("nothing to plot: no sweep curves")
-    points = [curve.points(n) for curve in curves]
-    plt = pyplot("plotting the frontier")
-
-    # tab20 comes in (dark, light) pairs: a run's GAN curve dark, its MLE curve light.
-    palette = plt.get_cmap("tab20").colors
-    run_index: dict[str, int] = {}
-    fig, ax = plt.subplots(figsize=_FIGSIZE, dpi=DPI)
-    try:
-        for curve, pts in zip(curves, points):
-            index = run_index.setdefault(curve.run_dir, len(run_index)) % (len(palette) // 2)
-            mle = curve.kind == "mle"
-            colour = palette[2 * index + (1 if mle else 0)]
-            text_colour = palette[2 * index]
-            xs = [p[1] for p in pts]
-            ys = [p[2] for p in pts]
-            ax.plot(
-                xs, ys,
-                linestyle="--" if mle else "-",
-                marker="o" if mle else "s",
-                markersize=6,
-                linewidth=1.6,
-                color=colour,
-                label=curve.label,
-                zorder=2 if mle else 3,
-            )
-            # GAN labels above their points, MLE labels below: the two curves
-            # of a run often nearly coincide.
-            for temperature, x, y in pts:
-                ax.annotate(
-                    f"{temperature:g}",
-                    (x, y),
-                    textcoords="offset points",
-                    xytext=(4, -7) if mle else (4, 6),
-                    ha="left",
-                    va="top" if mle else "bottom",
-                    fontsize=8,
-                    color=text_colour,
-                    alpha=0.75 if mle else 1.0,
-                )
-        ax.set_xlabel(f"Self-BLEU-{n}  (lower = more diverse)")
-        ax.set_ylabel(f"BLEU-{n}  (higher = better quality)")
-        sample_counts = sorted({curve.num_samples for curve in curves})
-        counts = "/".join(str(c) for c in sample_counts)
-        ax.set_title(
-            f"Quality-diversity frontier: BLEU-{n} vs Self-BLEU-{n}\n"
-            f"temperature sweep, {counts} samples per point (labels = temperature)",
-            fontsize=11,
-        )
-        ax.text(
-            0.02, 0.98, "better \u2196", transform=ax.transAxes,
-            ha="left", va="top", fontsize=9, color="0.35",
-        )
-        ax.grid(True, alpha=0.3)
-        ax.margins(0.08)
-        ax.legend(fontsize=8, loc="best", framealpha=0.85)
-        save_png(plt, fig, png_path)
-    finally:  # the figure is closed also when drawing fails
-        plt.close(fig)
 
 
 def sweep_document(curves: Sequence[SweepCurve], n: int = 5) -> dict:

@@ -40,6 +40,7 @@ from seqgan_gumbel.generation import sample_ids
 from seqgan_gumbel.evaluation.scorer import SampleScorer
 from seqgan_gumbel.metrics.bleu import BleuScorer
 from seqgan_gumbel.corpus.tokenizer import Tokenizer
+from seqgan_gumbel.runlog import GAN_PHASE
 
 ORDER = 5
 # The batch of samples/step-N.txt (and samples/pretrained.txt): no second sampling graph to trace.
@@ -220,7 +221,7 @@ class CollapseMonitor(keras.callbacks.Callback):
 
     def measure(self, step: int) -> dict:
         """Measures the generator now, as step `step`; returns the values recorded."""
-        stats = {"generator": "gan", "temperature": 1.0, **self.monitor.measure(self.generator)}
+        stats = {"generator": GAN_PHASE, "temperature": 1.0, **self.monitor.measure(self.generator)}
         criteria = collapse_criteria(stats, self.start)
         if criteria:
             stats["collapse"] = criteria

@@ -15,29 +15,9 @@ previous record, read exactly from the model's `Mean` metrics, so that
 ``per_step=False``) are logged as Keras reports them. The progress bar shows
 Keras's running means, as Keras's own bar does.
 
-Records (one JSON object each) look like::
-
-    {"phase": "mle", "step": 120, "time": 3.52, "nll": 2.91}
-    {"phase": "mle", "step": 120, "time": 3.71, "epoch": 3, "val_nll": 3.02}
-    {"phase": "gan", "step": 40, "time": 9.1, "d_loss": 1.2, "g_loss": 0.7,
-     "beta": 4.1, "temperature": 0.244}
-
-The run adds (with `append_metrics`) "eval" records of whole-generator
-evaluations and "monitor" records of the collapse monitor
-(`seqgan_gumbel.training.monitor`; step 0 is the MLE start)::
-
-    {"phase": "eval", "step": 150, "generator": "gan", "bleu": {"2": 0.97, ...}, "nll_test": 1.59}
-    {"phase": "monitor", "step": 50, "generator": "gan", "temperature": 1.0, "samples": 200,
-     "mean_length": 9.42, "distinct": 0.995, "self_bleu": {"5": 0.287}}
-
-with --keep-best-gan a monitor record also has "bleu": {"5": ...},
-"frontier_gap" (null when refused, with "refused": the reason) and
-"best_so_far"; one whose measures fell below half the MLE start's has
-"collapse": ["mean_length", "distinct", "diversity"] (those that did).
-
-"phase" is the lower-cased phase name given to the callback; "time" is
-seconds since `start_time` (by default the callback's creation); non-finite
-values are written as null so that every line is strict JSON.
+The records are `seqgan_gumbel.runlog`'s (its docstring shows them): the
+phase given to the callback, the step, and "time", seconds since
+`start_time` (by default the callback's creation).
 
 Why not Keras's own: `keras.utils.Progbar` prints to stdout (which the
 command line keeps for results) and, when that is not a terminal, either a
@@ -49,7 +29,6 @@ and no sample text. The event files here are written with `tf.summary`.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -58,9 +37,7 @@ from typing import Callable, Iterable, TextIO
 
 import keras
 
-
-def _finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+from seqgan_gumbel.runlog import encode_record, step_record
 
 
 def _numeric_logs(logs: dict | None) -> dict[str, float]:
@@ -82,41 +59,6 @@ def _with_temperature(values: dict[str, float]) -> dict[str, float]:
     if beta is not None and "temperature" not in values and beta != 0 and math.isfinite(beta):
         values["temperature"] = 1.0 / beta
     return values
-
-
-def append_metrics(path: str | Path, record: dict) -> None:
-    """Appends one record (e.g. evaluation results) to a metrics.jsonl file.
-
-    Args:
-        path: the JSON-lines file; created (with its folder) if missing.
-        record: a JSON-serializable dict, e.g.
-            ``{"phase": "eval", "step": 150, "bleu": {"2": 0.8}, "nll_test": 2.9}``.
-            Non-finite floats are written as null.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(_dumps(record) + "\n")
-        handle.flush()
-
-
-def _dumps(record: dict) -> str:
-    return json.dumps(_strict(record), ensure_ascii=False, allow_nan=False)
-
-
-def _strict(value):
-    if isinstance(value, float):
-        return _finite_or_none(value)
-    if isinstance(value, dict):
-        return {str(k): _strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        try:
-            return _strict(value.item())
-        except (TypeError, ValueError):
-            return value
-    return value
 
 
 class _StepTracking(keras.callbacks.Callback):
@@ -188,10 +130,7 @@ class _RecordLogger(_StepTracking):
         return values
 
     def _record(self, step: int, values: dict) -> dict:
-        record = {"phase": self.phase.lower(), "step": int(step),
-                  "time": round(time.perf_counter() - self.start_time, 3)}
-        record.update(values)
-        return record
+        return step_record(self.phase, step, time.perf_counter() - self.start_time, values)
 
     # -- Keras hooks -----------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
@@ -408,7 +347,7 @@ class JsonLinesLogger(_RecordLogger):
         return self._stream if self._stream is not None else sys.stderr
 
     def write_record(self, record: dict) -> None:
-        self.stream.write(_dumps(record) + "\n")
+        self.stream.write(encode_record(record) + "\n")
         self.stream.flush()
 
 
@@ -444,7 +383,7 @@ class MetricsFile(_RecordLogger):
 
     def write_record(self, record: dict) -> None:
         handle = self._open()
-        handle.write(_dumps(record) + "\n")
+        handle.write(encode_record(record) + "\n")
         handle.flush()
 
     def on_train_begin(self, logs=None):

@@ -62,7 +62,6 @@ from seqgan_gumbel.training.progress import (
     MetricsFile,
     ProgressBar,
     TensorBoardLogger,
-    append_metrics,
 )
 from seqgan_gumbel.training.distribution import make_strategy, single_worker_note
 from seqgan_gumbel.training.mle import MLETrainer
@@ -74,6 +73,7 @@ from seqgan_gumbel.training.monitor import (
     frontier_score,
 )
 from seqgan_gumbel.training.prepare import PreparedRun, prepare_run
+from seqgan_gumbel.runlog import EVAL_RECORD, GAN_PHASE, MLE_PHASE, MONITOR_RECORD, append_record
 
 BLEU_ORDERS = (2, 3, 4, 5)
 
@@ -161,8 +161,8 @@ def _record_evaluation(run: RunDirectory, tensorboard: TensorBoardLogger, step: 
                        metrics: dict, started: float) -> None:
     scores = {k: v for k, v in metrics.items()
               if k in ("bleu", "self_bleu", "nll_test", "nll_train", "grammar_validity")}
-    append_metrics(run.file(METRICS_LOG_FILE), {"phase": "eval", "step": step, "generator": generator_name,
-                                                "time": time.perf_counter() - started, **scores})
+    append_record(run.file(METRICS_LOG_FILE), {"phase": EVAL_RECORD, "step": step, "generator": generator_name,
+                                               "time": time.perf_counter() - started, **scores})
     tensorboard.log_scalars(f"eval_{generator_name}", scores, step)
 
 
@@ -183,7 +183,7 @@ def train_prepared(prepared: PreparedRun, log: Callable[[str], None] = _log, pro
     nets = _build_networks(prepared, log)
     state = _restore_checkpoint(nets, prepared.resume, log)
     session = _Session.open(prepared, nets, log, progress)
-    if state.phase == "pretrain":
+    if state.phase == MLE_PHASE:
         mle_metrics, state = _pretrain_phase(session, nets, state)
     else:
         mle_metrics = prepared.run.read_json(MLE_METRICS_FILE)
@@ -226,7 +226,7 @@ class _Session:
     def open(cls, prepared: PreparedRun, nets: _Networks, log: Callable[[str], None], progress: str) -> "_Session":
         run, tokenizer, t = prepared.run, prepared.tokenizer, prepared.config.training
         started = time.perf_counter()
-        tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "mle",
+        tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), MLE_PHASE,
                                         lambda: int(nets.mle_optimizer.iterations.numpy()))
         references, reference_name = _monitor_references(prepared, log) if t.keep_best_gan else (None, None)
         # The report's references as a BleuScorer, built once for every BLEU of the run and the verdict.
@@ -354,7 +354,7 @@ def _restore_checkpoint(nets: _Networks, resume: bool, log: Callable[[str], None
             log(f"resuming from {folder.name}: {state.mle_steps} MLE steps and "
                 f"{state.adversarial_steps} adversarial steps done")
             return state
-    return TrainingState("pretrain", 0, 0)
+    return TrainingState(MLE_PHASE, 0, 0)
 
 
 def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) -> tuple[dict, TrainingState]:
@@ -377,12 +377,12 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
             + (f", {state.mle_steps} batches already done" if state.mle_steps else ""))
     mle_step = lambda: int(mle_optimizer.iterations.numpy())  # noqa: E731
     # Saved after each epoch's validation, so that it holds the best-epoch choice.
-    checkpoint = PeriodicCheckpoint(nets.manager, lambda: TrainingState("pretrain", mle_step(), 0), mle_step,
+    checkpoint = PeriodicCheckpoint(nets.manager, lambda: TrainingState(MLE_PHASE, mle_step(), 0), mle_step,
                                     at_epoch_end=True)
     patience = StopWithoutImprovement(best_mle, t.pretrain_patience) if best_mle and t.pretrain_patience else None
     callbacks = [
         StopOnNonFiniteLoss("MLE", mle_step),
-        *_watchers(session.progress, run, "mle", t.pretrain_epochs * steps_per_epoch, mle_step, session.started,
+        *_watchers(session.progress, run, MLE_PHASE, t.pretrain_epochs * steps_per_epoch, mle_step, session.started,
                    session.tensorboard),
         *([KeepBestWeights(best_mle, "val_nll")] if best_mle else []),
         *([patience] if patience else []),
@@ -416,10 +416,10 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
     # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
     mle_metrics["monitor"] = session.monitor.measure_start(generator, curve=t.keep_best_gan)
     run.write_json(MLE_METRICS_FILE, mle_metrics)
-    _record_evaluation(run, session.tensorboard, 0, "mle", mle_metrics, session.started)
+    _record_evaluation(run, session.tensorboard, 0, MLE_PHASE, mle_metrics, session.started)
     session.record_monitor(0, _start_record(mle_metrics["monitor"]))
     # The MLE steps that ran (fewer than planned when pretraining stopped early).
-    state = TrainingState("adversarial", int(mle_optimizer.iterations.numpy()), 0)
+    state = TrainingState(GAN_PHASE, int(mle_optimizer.iterations.numpy()), 0)
     nets.manager.save(state)
     return mle_metrics, state
 
@@ -456,15 +456,15 @@ def _adversarial_phase(session: _Session, nets: _Networks, state: TrainingState,
             return sentences
 
         checkpoint = PeriodicCheckpoint(
-            nets.manager, lambda: TrainingState("adversarial", state.mle_steps, adversarial_step()),
+            nets.manager, lambda: TrainingState(GAN_PHASE, state.mle_steps, adversarial_step()),
             adversarial_step, t.checkpoint_every,
         )
-        gan_tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), "gan", adversarial_step)
+        gan_tensorboard = TensorBoardLogger(run.file(TENSORBOARD_DIR), GAN_PHASE, adversarial_step)
         echo = log if session.progress != "none" else None
         callbacks = [
             StopOnNonFiniteLoss("adversarial", adversarial_step),
             TemperatureSchedule(t.adversarial_steps, t.beta_max, t.schedule, t.schedule_steps),
-            *_watchers(session.progress, run, "gan", t.adversarial_steps, adversarial_step, session.started,
+            *_watchers(session.progress, run, GAN_PHASE, t.adversarial_steps, adversarial_step, session.started,
                        gan_tensorboard),
             SampleWriter(sample_and_log, run.samples, t.sample_every, echo=echo),
             CollapseMonitor(session.monitor, generator, monitor_start, t.sample_every, session.record_monitor,
@@ -513,7 +513,7 @@ def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kep
     samples = decode_all(tokenizer, final_ids)
     run.write_lines(FINAL_SAMPLES_FILE, samples)
     run.write_json(METRICS_FILE, metrics)
-    _record_evaluation(run, session.tensorboard, t.adversarial_steps, "gan", metrics, session.started)
+    _record_evaluation(run, session.tensorboard, t.adversarial_steps, GAN_PHASE, metrics, session.started)
     session.tensorboard.close()
     return RunResult(run.path, metrics, samples)
 
@@ -546,14 +546,14 @@ def frontier_curve(generator, tokenizer: Tokenizer, scorer: BleuScorer, ids_at_1
 def _record_monitor(run: RunDirectory, tensorboard: TensorBoardLogger, step: int, values: dict,
                     started: float) -> None:
     """A "monitor" record (see training/monitor.py) in metrics.jsonl, and its numbers in TensorBoard."""
-    append_metrics(run.file(METRICS_LOG_FILE), {"phase": "monitor", "step": step,
-                                                "time": time.perf_counter() - started, **values})
-    tensorboard.log_scalars("monitor", {k: v for k, v in values.items() if k in MONITOR_SCALARS}, step)
+    append_record(run.file(METRICS_LOG_FILE), {"phase": MONITOR_RECORD, "step": step,
+                                               "time": time.perf_counter() - started, **values})
+    tensorboard.log_scalars(MONITOR_RECORD, {k: v for k, v in values.items() if k in MONITOR_SCALARS}, step)
 
 
 def _start_record(start: dict) -> dict:
     """The step-0 "monitor" record of the MLE start (its frontier gap is 0 by construction)."""
-    record = {"generator": "mle", **{k: v for k, v in start.items() if k not in ("curve", "num_references")}}
+    record = {"generator": MLE_PHASE, **{k: v for k, v in start.items() if k not in ("curve", "num_references")}}
     if "curve" in start:
         record["frontier_gap"] = frontier_score(start, start)[0]
     return record
