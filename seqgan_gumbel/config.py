@@ -181,6 +181,11 @@ class TrainingConfig:
             pushes it (0: a pure GAN, as RelGAN and its presets). Measured
             best of the variants tried on the default corpus, and needed
             against collapse on quick-gsgan (docs/adversarial-training.md).
+        adversarial_weight: the weight of the adversarial loss in the
+            generator's loss (1). 0 is the control of an ablation: the
+            adversarial phase then trains the generator on the `mle_weight`
+            NLL term alone, for the same steps with the same optimizer, so
+            that a gain can be told from what those extra MLE steps bring.
         sample_every: write samples every this many adversarial steps (0: never).
         checkpoint_every: save weights every this many adversarial steps (0: only at the end).
         keep_checkpoints: how many adversarial checkpoints to keep.
@@ -237,6 +242,7 @@ class TrainingConfig:
     pad_after_eos: bool = True
     generator_first: bool = False
     mle_weight: float = 1.0
+    adversarial_weight: float = 1.0
     sample_every: int = 50
     checkpoint_every: int = 50
     keep_checkpoints: int = 3
@@ -312,6 +318,7 @@ class Config:
             ("training.grad_clip", t.grad_clip),
             ("training.gradient_penalty", t.gradient_penalty),
             ("training.mle_weight", t.mle_weight),
+            ("training.adversarial_weight", t.adversarial_weight),
         ]:
             if value < 0:
                 raise UserInputError(f"{name} must be >= 0, got {value}")
@@ -323,6 +330,9 @@ class Config:
         ]:
             if not value > 0:
                 raise UserInputError(f"{name} must be > 0, got {value}")
+        if t.adversarial_weight == 0 and t.mle_weight == 0 and t.adversarial_steps:
+            raise UserInputError("training.adversarial_weight and training.mle_weight are both 0: nothing would "
+                                 "train the generator in the adversarial phase")
         if not disc.filter_sizes or any(w < 1 for w in disc.filter_sizes):
             raise UserInputError(f"discriminator.filter_sizes must be positive widths, got {disc.filter_sizes}")
         if max(disc.filter_sizes) > d.max_length + 1:

@@ -71,6 +71,8 @@ CASES = {
     "batch size zero": (TRAIN + ["--corpus", "good.txt", "--batch-size", "0"], "--batch-size: must be a positive integer"),
     "adversarial steps negative": (TRAIN + ["--corpus", "good.txt", "--adversarial-steps", "-3"], "--adversarial-steps: must be a positive integer"),
     "pretrain epochs negative": (TRAIN + ["--corpus", "good.txt", "--pretrain-epochs", "-1"], "--pretrain-epochs: must be >= 0"),
+    "adversarial weight negative": (TRAIN + ["--corpus", "good.txt", "--set", "training.adversarial_weight=-1"], "training.adversarial_weight must be >= 0, got -1.0"),
+    "nothing trains the generator": (TRAIN + ["--corpus", "good.txt", "--set", "training.adversarial_weight=0", "--set", "training.mle_weight=0"], "training.adversarial_weight and training.mle_weight are both 0"),
     "hidden size zero via --set": (TRAIN + ["--corpus", "good.txt", "--set", "generator.hidden_dim=0"], "generator.hidden_dim must be positive"),
     "unknown schedule": (TRAIN + ["--corpus", "good.txt", "--schedule", "cosine"], "choose from 'no', 'lin', 'exp', 'log', 'sigmoid', 'quad', 'sqrt'"),
     "unknown loss": (TRAIN + ["--corpus", "good.txt", "--loss", "wgan"], "choose from 'standard', 'rsgan', 'hinge', 'lsgan'"),

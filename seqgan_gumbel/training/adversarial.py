@@ -60,6 +60,7 @@ class GumbelGAN(keras.Model):
         per_representation: bool = False,
         generator_first: bool = False,
         mle_weight: float = 0.0,
+        adversarial_weight: float = 1.0,
         **kwargs,
     ):
         """Configures the adversarial game.
@@ -91,6 +92,12 @@ class GumbelGAN(keras.Model):
                 real batch (per target) added to its adversarial loss; 0:
                 none. An anchor to the data distribution, as SeqGAN and
                 LeakGAN interleave MLE epochs with adversarial ones.
+            adversarial_weight: weight of the adversarial loss in the
+                generator's loss; 0 trains the generator on the NLL term
+                alone (with the same optimizer, batches and steps), the
+                control that tells what the adversarial signal adds to the
+                extra MLE steps `mle_weight` brings. The discriminator trains
+                either way, and "g_loss" is logged either way.
         """
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
@@ -105,6 +112,7 @@ class GumbelGAN(keras.Model):
         self.per_representation = per_representation
         self.generator_first = generator_first
         self.mle_weight = mle_weight
+        self.adversarial_weight = adversarial_weight
         # Built here, on the built networks' variables: an optimizer built
         # lazily creates its slots inside the first traced train_step, and
         # tf.function then traces the step a second time (seconds for the
@@ -173,7 +181,8 @@ class GumbelGAN(keras.Model):
         with tf.GradientTape() as tape:
             fake = self._sample(real_ids.shape[0], temperature, self.discriminator_steps)
             _, g_loss = self.gan_loss(self._scores(real_ids), self._scores(fake))
-            scaled = global_mean(g_loss)
+            # Left out, not multiplied by 0, at weight 0: no NaN of the adversarial gradient can reach the update.
+            scaled = self.adversarial_weight * global_mean(g_loss) if self.adversarial_weight else tf.constant(0.0)
             mle_loss = tf.constant(0.0)
             if self.mle_weight:
                 nll_sum, count = token_nll(self.generator, real_ids, training=True, padding=not self.pad_after_eos)

@@ -329,6 +329,7 @@ def _build_networks(prepared: PreparedRun, log: Callable[[str], None]) -> _Netwo
             and config.discriminator.loss_per_representation,
             generator_first=t.generator_first,
             mle_weight=t.mle_weight,
+            adversarial_weight=t.adversarial_weight,
         )
         # The trainers' compile built the three optimizers, so that a checkpoint can restore their slots.
         best_mle = BestWeights(generator) if t.pretrain_keep_best else None
