@@ -82,3 +82,30 @@ def read_json(path: str | Path, what: str) -> Any:
         raise UserInputError(f"{path}: {what} file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserInputError(f"{path}: not a readable JSON {what} file ({exc})") from None
+
+
+def read_format_json(path: str | Path, what: str, format_name: str, version: int, kind: str,
+                     version_label: str) -> dict:
+    """Parses a JSON document the package wrote with {"format": format_name, "version": version, ...}.
+
+    Args:
+        path: the file.
+        what: the file's role in `read_json`'s messages, e.g. "vocabulary".
+        format_name: the document's "format", e.g. "seqgan_gumbel.tokenizer".
+        version: the one "version" this package reads.
+        kind: names the file in "not a seqgan_gumbel <kind> file".
+        version_label: names the format in "<label> format version N is not supported".
+
+    Returns:
+        The document.
+
+    Raises:
+        UserInputError: unreadable (see `read_json`), another format, or another version.
+    """
+    data = read_json(path, what)
+    if not isinstance(data, dict) or data.get("format") != format_name:
+        raise UserInputError(f"{path}: not a seqgan_gumbel {kind} file")
+    if data.get("version") != version:
+        raise UserInputError(f"{path}: {version_label} format version {data.get('version')!r} is not supported "
+                             f"(this is version {version})")
+    return data

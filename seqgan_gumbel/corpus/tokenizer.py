@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from seqgan_gumbel.errors import UserInputError
-from seqgan_gumbel.fileio import atomic_write_text, read_json
+from seqgan_gumbel.fileio import atomic_write_text, read_format_json
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
@@ -247,14 +247,7 @@ class Tokenizer:
         Raises:
             UserInputError: the file is missing or is not a tokenizer file.
         """
-        data = read_json(path, "vocabulary")
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            raise UserInputError(f"{path}: not a seqgan_gumbel vocabulary file")
-        if data.get("version") != _FORMAT_VERSION:
-            raise UserInputError(
-                f"{path}: vocabulary format version {data.get('version')!r} is not supported "
-                f"(this is version {_FORMAT_VERSION})"
-            )
+        data = read_format_json(path, "vocabulary", _FORMAT, _FORMAT_VERSION, "vocabulary", "vocabulary")
         try:
             return cls.from_dict(data)
         except (KeyError, TypeError, ValueError) as exc:

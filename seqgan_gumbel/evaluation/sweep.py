@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from seqgan_gumbel.errors import UserInputError
 from seqgan_gumbel.evaluation.figures import plot_frontier
-from seqgan_gumbel.fileio import atomic_write_text
+from seqgan_gumbel.fileio import atomic_write_text, read_format_json
 from seqgan_gumbel.evaluation.scorer import SampleScorer
 from seqgan_gumbel.metrics.bleu import DEFAULT_ORDERS, BleuScorer
 from seqgan_gumbel.rundir import GENERATOR_FILE, MLE_GENERATOR_FILE, RunDirectory
@@ -458,16 +458,8 @@ def read_sweep(json_path: str | Path) -> list[SweepCurve]:
     Raises:
         UserInputError: missing, unreadable or not a sweep file.
     """
-    from seqgan_gumbel.fileio import read_json
-
-    data = read_json(json_path, "temperature sweep")
-    if not isinstance(data, dict) or data.get("format") != SWEEP_FORMAT:
-        raise UserInputError(f"{json_path}: not a seqgan_gumbel temperature-sweep file")
-    if data.get("version") != SWEEP_FORMAT_VERSION:
-        raise UserInputError(
-            f"{json_path}: sweep format version {data.get('version')!r} is not supported "
-            f"(this is version {SWEEP_FORMAT_VERSION})"
-        )
+    data = read_format_json(json_path, "temperature sweep", SWEEP_FORMAT, SWEEP_FORMAT_VERSION, "temperature-sweep",
+                            "sweep")
     try:
         return [SweepCurve.from_dict(curve) for curve in data["curves"]]
     except UserInputError as exc:
