@@ -7,7 +7,13 @@ the same file, repeating the steps it redoes)::
     {"phase": "mle", "step": 120, "time": 3.71, "epoch": 3, "val_nll": 3.02}
     {"phase": "gan", "step": 40, "time": 9.1, "d_loss": 1.2, "g_loss": 0.7, "beta": 4.1, "temperature": 0.244}
     {"phase": "eval", "step": 150, "generator": "gan", "bleu": {"2": 0.97, ...}, "nll_test": 1.59}
-    {"phase": "monitor", "step": 50, "generator": "gan", "temperature": 1.0, "samples": 200, ...}
+    {"phase": "monitor", "step": 50, "generator": "gan", "temperature": 1.0, "samples": 200,
+     "mean_length": 9.42, "distinct": 0.995, "self_bleu": {"5": 0.287}}
+
+With --keep-best-gan a monitor record also has "bleu": {"5": ...},
+"frontier_gap" (null when refused, with "refused": the reason) and
+"best_so_far"; one whose measures fell below half the MLE start's has
+"collapse": ["mean_length", "distinct", "diversity"] (those that did).
 
 "phase" is one of the run's two phases (`MLE_PHASE`, `GAN_PHASE`: the names
 the checkpoints, TensorBoard and the report use too) for training steps, or
