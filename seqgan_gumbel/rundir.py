@@ -46,7 +46,6 @@ SAMPLES_DIR = "samples"
 PRETRAINED_SAMPLES_FILE = f"{SAMPLES_DIR}/pretrained.txt"
 FINAL_SAMPLES_FILE = f"{SAMPLES_DIR}/final.txt"
 CHECKPOINT_STATE_FILE = "state.json"
-CHECKPOINT_PHASES = PHASES  # "mle", then "gan"
 
 
 def step_samples_name(step: int) -> str:
@@ -65,7 +64,7 @@ class TrainingState:
     @property
     def order(self) -> tuple[int, int, int]:
         """Sorts checkpoints by progress."""
-        return (CHECKPOINT_PHASES.index(self.phase), self.mle_steps, self.adversarial_steps)
+        return (PHASES.index(self.phase), self.mle_steps, self.adversarial_steps)
 
     @property
     def folder_name(self) -> str:
@@ -84,7 +83,7 @@ def read_checkpoint_state(folder: Path) -> TrainingState | None:
         state = TrainingState(phase_name(str(data["phase"])), int(data["mle_steps"]), int(data["adversarial_steps"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return state if state.phase in CHECKPOINT_PHASES else None
+    return state if state.phase in PHASES else None
 
 
 def complete_checkpoints(directory: Path) -> list[tuple[Path, TrainingState]]:

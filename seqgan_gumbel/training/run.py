@@ -219,8 +219,9 @@ class _Session:
     tensorboard: TensorBoardLogger
     monitor: SampleMonitor
     likelihood: LikelihoodEvaluator  # NLL_test and NLL_train of the MLE and the final generator, one graph
-    references_scorer: BleuScorer  # the report's references, for every BLEU of the run and the verdict
-    scorer: SampleScorer  # the report's scores of the MLE and the final generator's samples, on those references
+    # The report's scores of the MLE and the final generator's samples; its BleuScorer (the report's
+    # references, built once) serves every BLEU of the run and the verdict.
+    scorer: SampleScorer
 
     @classmethod
     def open(cls, prepared: PreparedRun, nets: _Networks, log: Callable[[str], None], progress: str) -> "_Session":
@@ -236,7 +237,7 @@ class _Session:
         scorer = SampleScorer(references_scorer, tokenizer.level, BLEU_ORDERS, grammar_checker=prepared.grammar_checker,
                               grammar_name=Path(prepared.config.data.grammar).name)
         return cls(prepared, log, progress, started, f"seqgan-gumbel train --resume --out {run.path}", tensorboard,
-                   monitor, LikelihoodEvaluator(nets.generator), references_scorer, scorer)
+                   monitor, LikelihoodEvaluator(nets.generator), scorer)
 
     def sample_sentences(self, generator: keras.Model, num: int = 20) -> list[str]:
         return decode_all(self.prepared.tokenizer, sample_ids(generator, num, seed=self.prepared.config.training.seed))
@@ -244,11 +245,11 @@ class _Session:
     def record_monitor(self, step: int, values: dict) -> None:
         _record_monitor(self.prepared.run, self.tensorboard, step, values, self.started)
 
-    def evaluate(self, sampled_ids: np.ndarray, model: str) -> dict:
+    def evaluate(self, hypotheses: list[list[str]], model: str) -> dict:
         """The report's scores of a generator's samples, with its NLL_test and NLL_train.
 
         Args:
-            sampled_ids: the generator's samples, from `sample_ids`.
+            hypotheses: the generator's samples as tokens (`Tokenizer.ids_to_tokens` of `sample_ids`).
             model: the file the scored generator is saved as (for the signatures).
 
         Returns:
@@ -256,7 +257,7 @@ class _Session:
         """
         prepared = self.prepared
         tokenizer, batch_size = prepared.tokenizer, prepared.config.training.batch_size
-        scores = self.scorer.score([tokenizer.ids_to_tokens(row) for row in sampled_ids])
+        scores = self.scorer.score(hypotheses)
         if prepared.test_ids is not None:
             scores = scores.with_figure("nll_test", self.likelihood(prepared.test_ids, batch_size),
                                         nll_test_signature(prepared.test_stats, tokenizer.level, model))
@@ -408,11 +409,11 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
     run.write_lines(PRETRAINED_SAMPLES_FILE, session.sample_sentences(generator))
     # Scored now so that every report can say whether adversarial training helped.
     mle_ids = sample_ids(generator, t.num_eval_samples, seed=t.seed)
-    mle_metrics = session.evaluate(mle_ids, MLE_GENERATOR_FILE)
+    mle_metrics = session.evaluate([tokenizer.ids_to_tokens(row) for row in mle_ids], MLE_GENERATOR_FILE)
     mle_metrics.update(kept)
     if t.num_eval_samples >= 2:
         # The MLE generator's temperature curve: the final verdict places the GAN against it.
-        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.references_scorer,
+        mle_metrics["frontier_curve"] = frontier_curve(generator, tokenizer, session.scorer.bleu_scorer,
                                                        mle_ids, t.num_eval_samples, t.seed)
     # The collapse monitor's reference (and --keep-best-gan's MLE curve), kept for a resumed run.
     mle_metrics["monitor"] = session.monitor.measure_start(generator, curve=t.keep_best_gan)
@@ -497,7 +498,8 @@ def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kep
     train_seconds = time.perf_counter() - session.started
     # Sampled once: scored here and written as samples/final.txt below.
     final_ids = sample_ids(nets.generator, t.num_eval_samples, seed=t.seed)
-    metrics = session.evaluate(final_ids, GENERATOR_FILE)
+    final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
+    metrics = session.evaluate(final_tokens, GENERATOR_FILE)
     metrics.update(
         mle=mle_metrics,
         references="test" if prepared.test_sentences else "train",
@@ -507,9 +509,8 @@ def _final_evaluation(session: _Session, nets: _Networks, mle_metrics: dict, kep
         **({"keep_best_gan": kept_step} if kept_step else {}),
     )
     if "frontier_curve" in mle_metrics:
-        final_tokens = [tokenizer.ids_to_tokens(row) for row in final_ids]
         metrics["frontier"] = frontier_verdict(mle_metrics["frontier_curve"],
-                                               point_statistics(final_tokens, session.references_scorer),
+                                               point_statistics(final_tokens, session.scorer.bleu_scorer),
                                                mle_metrics["mean_length"])
     samples = decode_all(tokenizer, final_ids)
     run.write_lines(FINAL_SAMPLES_FILE, samples)
