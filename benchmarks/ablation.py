@@ -15,7 +15,11 @@ validity, for the oracle presets NLL_oracle (lower is better). Each GAN
 point is compared with its MLE curve at the same Self-BLEU-5
 (benchmarks/frontier_gap.py): BLEU-5 and, on oracle data, NLL_oracle. `--preset default` is the
 settings of `seqgan-gumbel train` with no preset on the embedded corpus
-(data/simple_english, with its grammar's validity), what `make demo` runs. A variant whose settings change
+(data/simple_english, with its grammar's validity), what `make demo` runs;
+`--data coco` or `--data emnlp` trains any preset (the defaults included) on
+that benchmark corpus instead, as a new user would run the defaults on real
+text, and `--set KEY=VALUE` changes a setting for every variant and the shared
+MLE phase (e.g. `--set data.max_length=37` for COCO's longest captions). A variant whose settings change
 MLE pretraining (e.g. data.*) gets its own MLE phase: mark it with a leading
 "+", e.g. `--variant +padded training.after_eos=relaxed`.
 
@@ -93,6 +97,10 @@ def main(argv=None) -> int:
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.8, 0.9, 1.0, 1.1])
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--keep-best-mle", action="store_true")
+    parser.add_argument("--data", choices=["coco", "emnlp"], default=None,
+                        help="train on this benchmark corpus instead of the preset's own (the default corpus's)")
+    parser.add_argument("--set", dest="common", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for every variant and the shared MLE phase (repeatable)")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "ablation")
     parser.add_argument("--name", default="", help="the record's file name (default: preset and variants)")
@@ -103,22 +111,26 @@ def main(argv=None) -> int:
                         help="a folder holding seed<N>/run/generator_mle.keras from an earlier ablation: reuse them")
     args = parser.parse_args(argv)
     variants = [_parse_variant(words) for words in args.variant]
-    name = args.name or f"{args.preset}-" + "-".join(v[0] for v in variants)
+    common = _parse_variant(["common", *args.common])[2]
+    dataset = args.data or args.preset
+    name = args.name or f"{args.preset}-" + (f"{args.data}-" if args.data else "") + "-".join(v[0] for v in variants)
     grammars = {"quick-gsgan": "arithmetic.pcfg", "gsgan": "arithmetic.pcfg", "default": "simple_english.pcfg"}
-    grammar = str(ROOT / "data" / grammars[args.preset]) if args.preset in grammars else ""
-    record = {"preset": args.preset, "seeds": args.seeds, "temperatures": args.temperatures,
+    grammar = str(ROOT / "data" / grammars[dataset]) if dataset in grammars else ""
+    record = {"preset": args.preset, "data": dataset, "common_settings": common, "seeds": args.seeds,
+              "temperatures": args.temperatures,
               "samples": args.samples, "keep_best_mle": args.keep_best_mle,
               "variants": {v[0]: v[2] for v in variants}, "runs": {}}
     started = time.perf_counter()
     for seed in args.seeds:
-        work = args.work / args.preset / f"seed{seed}"
+        work = args.work / (f"{args.preset}-{args.data}" if args.data else args.preset) / f"seed{seed}"
         base = _load(args.preset)
-        if args.preset == "default":
+        for key, value in common.items():
+            base.set(key, value, source="--set")
+        if dataset == "default":
             base.data.corpus, base.data.test, weights = (str(ROOT / "data" / "simple_english" / "train.txt"),
                                                          str(ROOT / "data" / "simple_english" / "test.txt"), None)
         else:
-            base.data.corpus, base.data.test, weights, base.data.vocabulary = prepare_data(args.preset, args.shared,
-                                                                                            work)
+            base.data.corpus, base.data.test, weights, base.data.vocabulary = prepare_data(dataset, args.shared, work)
         if args.keep_best_mle:
             add_validation(base, weights, work)
         base.data.grammar = grammar
@@ -137,6 +149,9 @@ def main(argv=None) -> int:
             config.data = base.data
             config.training.seed = seed
             config.training.pretrain_keep_best = base.training.pretrain_keep_best
+            for key, value in common.items():
+                if not key.startswith("data."):  # base.data already holds them
+                    config.set(key, value, source="--set")
             for key, value in settings.items():
                 config.set(key, value, source=f"variant {variant}")
             config.validate()
