@@ -153,7 +153,10 @@ class TrainingConfig:
         pretrain_learning_rate: Adam learning rate for MLE.
         adversarial_steps: adversarial iterations (one generator step each).
         generator_learning_rate: Adam learning rate of the generator (adversarial).
-        discriminator_learning_rate: Adam learning rate of the discriminator.
+        discriminator_learning_rate: Adam learning rate of the discriminator
+            (ten times the generator's by default: at 1e-4 it stays at
+            chance and its gradient carries no signal beyond the NLL term's;
+            docs/adversarial-training.md).
         discriminator_steps: discriminator steps per generator step.
         grad_clip: global gradient-norm clip for both networks (0: none).
         loss: GAN loss name.
@@ -231,7 +234,7 @@ class TrainingConfig:
     pretrain_learning_rate: float = 1e-2
     adversarial_steps: int = 150
     generator_learning_rate: float = 1e-4
-    discriminator_learning_rate: float = 1e-4
+    discriminator_learning_rate: float = 1e-3
     discriminator_steps: int = 3
     grad_clip: float = 5.0
     loss: str = "rsgan"
