@@ -86,6 +86,7 @@ _TRAIN_FLAGS = {
     "precision": ("training", "precision"),
     "keep_best_mle": ("training", "pretrain_keep_best"),
     "mle_patience": ("training", "pretrain_patience"),
+    "mle_lr_decay": ("training", "pretrain_lr_decay"),
     "validation_split": ("data", "validation_split"),
     "keep_best_gan": ("training", "keep_best_gan"),
 }
@@ -141,6 +142,10 @@ def _add_train_parser(commands) -> None:
     tr.add_argument("--mle-patience", type=_non_negative_int, default=None, metavar="N",
                     help="stop MLE pretraining after N epochs without a lower validation NLL (0: run every epoch; "
                     f"default: {_default('training', 'pretrain_patience')})")
+    tr.add_argument("--mle-lr-decay", type=float, default=None, metavar="F",
+                    help="after an MLE epoch without a lower validation NLL, go back to the best epoch's weights "
+                    "and multiply the learning rate by F, in (0, 1) (0: off; "
+                    f"default: {_default('training', 'pretrain_lr_decay')})")
     tr.add_argument("--keep-best-gan", action="store_true", default=None,
                     help="end the run with the generator of the monitored adversarial step (every "
                     "training.sample_every steps; step 0 = the MLE start) farthest above the MLE temperature "

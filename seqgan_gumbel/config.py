@@ -215,6 +215,13 @@ class TrainingConfig:
             this many epochs have passed without a new lowest validation NLL
             (0: run every epoch). The choice so far is in every checkpoint,
             so a resumed run stops where the uninterrupted one does.
+        pretrain_lr_decay: with pretrain_keep_best, after an epoch whose
+            validation NLL is not the lowest so far, continue from the best
+            epoch's weights with the MLE learning rate multiplied by this
+            factor, so that pretraining ends nearer convergence than its first
+            plateau (0: off; in (0, 1) otherwise). The patience still counts
+            epochs since the best one; raise pretrain_epochs to give the
+            smaller rates epochs to run.
         monitor_samples: sentences sampled (temperature 1, the run's seed)
             every sample_every adversarial steps, and once from the MLE start,
             for the collapse monitor: mean length, distinct fraction and
@@ -258,6 +265,7 @@ class TrainingConfig:
     precision: str = "float32"
     pretrain_keep_best: bool = True
     pretrain_patience: int = 2
+    pretrain_lr_decay: float = 0.0
     monitor_samples: int = 200
     keep_best_gan: bool = False
 
@@ -356,6 +364,11 @@ class Config:
             raise UserInputError("training.pretrain_keep_best needs a validation corpus (--validation FILE, or "
                                  "--validation-split F > 0): selecting the epoch on the test corpus would bias "
                                  "its scores; --no-keep-best-mle runs every epoch and keeps the last")
+        if not 0 <= t.pretrain_lr_decay < 1:
+            raise UserInputError(f"training.pretrain_lr_decay must be in [0, 1) (0: off), got {t.pretrain_lr_decay}")
+        if t.pretrain_lr_decay and not t.pretrain_keep_best:
+            raise UserInputError("training.pretrain_lr_decay goes back to the best MLE epoch's weights: it needs "
+                                 "training.pretrain_keep_best (--keep-best-mle)")
         if t.monitor_samples < 2:
             raise UserInputError(f"training.monitor_samples must be at least 2 (Self-BLEU), got {t.monitor_samples}")
         if t.keep_best_gan and not t.sample_every:

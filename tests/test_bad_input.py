@@ -72,6 +72,8 @@ CASES = {
     "adversarial steps negative": (TRAIN + ["--corpus", "good.txt", "--adversarial-steps", "-3"], "--adversarial-steps: must be a positive integer"),
     "pretrain epochs negative": (TRAIN + ["--corpus", "good.txt", "--pretrain-epochs", "-1"], "--pretrain-epochs: must be >= 0"),
     "adversarial weight negative": (TRAIN + ["--corpus", "good.txt", "--set", "training.adversarial_weight=-1"], "training.adversarial_weight must be >= 0, got -1.0"),
+    "MLE learning-rate decay of 1": (TRAIN + ["--corpus", "good.txt", "--mle-lr-decay", "1"], "training.pretrain_lr_decay must be in [0, 1) (0: off), got 1.0"),
+    "MLE learning-rate decay without keep-best-mle": (TRAIN + ["--corpus", "good.txt", "--mle-lr-decay", "0.5", "--no-keep-best-mle"], "training.pretrain_lr_decay goes back to the best MLE epoch's weights: it needs training.pretrain_keep_best"),
     "nothing trains the generator": (TRAIN + ["--corpus", "good.txt", "--set", "training.adversarial_weight=0", "--set", "training.mle_weight=0"], "training.adversarial_weight and training.mle_weight are both 0"),
     "hidden size zero via --set": (TRAIN + ["--corpus", "good.txt", "--set", "generator.hidden_dim=0"], "generator.hidden_dim must be positive"),
     "unknown schedule": (TRAIN + ["--corpus", "good.txt", "--schedule", "cosine"], "choose from 'no', 'lin', 'exp', 'log', 'sigmoid', 'quad', 'sqrt'"),

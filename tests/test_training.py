@@ -434,6 +434,76 @@ def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_pat
             np.testing.assert_array_equal(a, b)
 
 
+def test_decay_on_plateau_goes_back_to_the_best_weights_with_a_smaller_learning_rate():
+    from seqgan_gumbel.training.callbacks import BestWeights, DecayOnPlateau, KeepBestWeights
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer = keras.optimizers.Adam(0.1)
+    best, messages = BestWeights(model), []
+    keeper, decay = KeepBestWeights(best, "val_nll"), DecayOnPlateau(best, optimizer, 0.5, messages.append)
+    for callback in (keeper, decay):
+        callback.set_model(model)
+    first = model.get_weights()
+    keeper.on_epoch_end(0, {"val_nll": 2.0})
+    decay.on_epoch_end(0)  # a new best: nothing changes
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.1) and not messages
+    model.set_weights([w + 1 for w in first])
+    keeper.on_epoch_end(1, {"val_nll": 3.0})
+    decay.on_epoch_end(1)
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.05)
+    for kept, original in zip(model.get_weights(), first):
+        np.testing.assert_array_equal(kept, original)
+    assert messages == ["MLE pretraining: epoch 2 set no lower validation NLL: back to epoch 1's weights, "
+                        "learning rate 0.05"]
+    for factor in (0.0, 1.0):
+        with pytest.raises(ValueError, match="in \\(0, 1\\)"):
+            DecayOnPlateau(best, optimizer, factor)
+
+
+def test_mle_lr_decay_lowers_the_rate_after_each_epoch_without_a_new_best_and_resumes_exactly(tmp_path, tiny_corpus):
+    from seqgan_gumbel.rundir import RunDirectory
+
+    train_file, test_file = tiny_corpus
+    validation = tmp_path / "validation.txt"
+    # Reversed sentences, as above: the validation NLL stops falling before the last epoch.
+    validation.write_text("".join(" ".join(reversed(s.split())) + "\n" for s in tiny_sentences(64, 9)))
+    config = _tiny_config(train_file, test_file)
+    config.data.validation = str(validation)
+    config.training.pretrain_keep_best = True
+    config.training.pretrain_epochs = 5
+    config.training.pretrain_patience = 0
+    config.training.pretrain_lr_decay = 0.5
+    config.training.keep_checkpoints = 50
+    messages = []
+    result = train(config, tmp_path / "run", log=messages.append, progress="none")
+    metrics_file = tmp_path / "run" / "metrics.jsonl"
+    epochs = [json.loads(line) for line in metrics_file.open() if '"val_nll"' in line]
+    values = [r["val_nll"] for r in epochs]
+    plateaus = [i + 1 for i in range(1, len(values)) if not values[i] < min(values[:i])]
+    assert plateaus, "no epoch without a new best: the test would not show a decay"
+    decays = [m for m in messages if "set no lower validation NLL" in m]
+    assert [m.split()[3] for m in decays] == [str(e) for e in plateaus]
+    rate = config.training.pretrain_learning_rate * 0.5 ** len(plateaus)
+    assert result.metrics["mle"]["final_learning_rate"] == pytest.approx(rate, rel=1e-5)
+    assert result.metrics["mle"]["best_validation_nll"] == pytest.approx(min(values), abs=1e-6)
+    # Killed after the first lowered epoch's checkpoint: the resumed epochs run at the lowered rate from the
+    # best weights, as the uninterrupted ones did (both are in the checkpoint).
+    run = RunDirectory(tmp_path / "run")
+    steps_per_epoch = epochs[0]["step"]
+    for folder in run.checkpoints.iterdir():
+        if folder.name.startswith("gan-") or (folder.name.startswith("mle-")
+                                               and int(folder.name[4:]) > plateaus[0] * steps_per_epoch):
+            shutil.rmtree(folder)
+    assert run_cli("train", "--resume", "--out", tmp_path / "run", "-q").returncode == 0
+    again = [json.loads(line) for line in metrics_file.open() if '"val_nll"' in line]
+    # metrics.jsonl keeps the killed run's records and appends the resumed ones: the last of each epoch counts.
+    assert {r["epoch"]: r["val_nll"] for r in again} == {r["epoch"]: r["val_nll"] for r in epochs}
+    assert [r["epoch"] for r in again[len(epochs):]] == list(range(plateaus[0] + 1, len(epochs) + 1))
+    resumed = json.loads((tmp_path / "run" / "metrics_mle.json").read_text())
+    assert resumed["final_learning_rate"] == result.metrics["mle"]["final_learning_rate"]
+
+
 def test_the_validation_split_holds_out_the_same_sentences_whatever_the_seed(tmp_path, tiny_corpus):
     from seqgan_gumbel.corpus.loading import encode_sentences
     from seqgan_gumbel.training.prepare import prepare_run

@@ -160,6 +160,45 @@ class KeepBestWeights(keras.callbacks.Callback):
         self.best.offer(epoch + 1, float(value))
 
 
+class DecayOnPlateau(keras.callbacks.Callback):
+    """After an epoch that set no new best, goes back to the best weights with a smaller learning rate.
+
+    A learning rate large enough to pretrain fast stops improving the
+    validation NLL long before the model has converged; continuing from the
+    best epoch at a fraction of it lowers the NLL further, so the MLE start
+    that a GAN is judged against is not one that a few more small MLE steps
+    would beat. The learning rate is an optimizer variable and the best epoch
+    lives in the `BestWeights`, so a checkpoint written after this callback
+    resumes exactly.
+
+    Args:
+        best: the `BestWeights` that `KeepBestWeights` offers each epoch to
+            (this callback goes after it).
+        optimizer: the optimizer whose learning rate is lowered.
+        factor: the learning rate's multiplier, in (0, 1).
+        log: called with a line each time the learning rate is lowered.
+    """
+
+    def __init__(self, best: BestWeights, optimizer: keras.optimizers.Optimizer, factor: float,
+                 log: Callable[[str], None] = lambda message: None):
+        super().__init__()
+        if not 0 < factor < 1:
+            raise ValueError(f"DecayOnPlateau: factor must be in (0, 1), got {factor}")
+        self.best = best
+        self.optimizer = optimizer
+        self.factor = factor
+        self.log = log
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.best.found or int(self.best.epoch.numpy()) == epoch + 1:
+            return
+        self.best.restore()
+        rate = float(self.optimizer.learning_rate.numpy()) * self.factor
+        self.optimizer.learning_rate.assign(rate)
+        self.log(f"MLE pretraining: epoch {epoch + 1} set no lower validation NLL: back to epoch "
+                 f"{int(self.best.epoch.numpy())}'s weights, learning rate {rate:.3g}")
+
+
 class StopWithoutImprovement(keras.callbacks.Callback):
     """Ends `fit` once `patience` epochs have passed since the best epoch of a `BestWeights`.
 

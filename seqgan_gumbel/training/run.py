@@ -48,6 +48,7 @@ from seqgan_gumbel.corpus.tokenizer import Tokenizer
 from seqgan_gumbel.training.adversarial import GumbelGAN
 from seqgan_gumbel.training.callbacks import (
     BestWeights,
+    DecayOnPlateau,
     GracefulInterrupt,
     KeepBestWeights,
     PeriodicCheckpoint,
@@ -387,6 +388,8 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
         *_watchers(session.progress, run, MLE_PHASE, t.pretrain_epochs * steps_per_epoch, mle_step, session.started,
                    session.tensorboard),
         *([KeepBestWeights(best_mle, "val_nll")] if best_mle else []),
+        *([DecayOnPlateau(best_mle, mle_optimizer, t.pretrain_lr_decay, log)] if best_mle and t.pretrain_lr_decay
+          else []),
         *([patience] if patience else []),
         checkpoint,
         GracefulInterrupt(checkpoint, session.resume_hint),
@@ -400,6 +403,8 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
         kept["stopped_epoch"] = epochs_done
         log(f"MLE pretraining: stopped after epoch {epochs_done} of {t.pretrain_epochs}, {t.pretrain_patience} "
             f"epoch{'s' * (t.pretrain_patience > 1)} without a lower validation NLL")
+    if t.pretrain_lr_decay and not t.pretrained_generator:
+        kept["final_learning_rate"] = float(mle_optimizer.learning_rate.numpy())
     if best_mle and best_mle.found:
         best_mle.restore()
         kept |= {"best_epoch": int(best_mle.epoch.numpy()), "best_validation_nll": float(best_mle.best.numpy())}
