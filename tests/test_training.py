@@ -383,20 +383,25 @@ def test_best_weights_keep_the_lowest_epoch_and_never_a_nan_one():
         keeper.on_epoch_end(4, {"nll": 1.0})
 
 
-@pytest.mark.parametrize("patience", [0, 1])
-def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_path, tiny_corpus, patience):
-    """Every epoch runs with patience 0; with patience 1 pretraining stops one epoch after its best."""
-    train_file, test_file = tiny_corpus
+def _keep_best_config(tmp_path, tiny_corpus, patience: int) -> Config:
+    """Five MLE epochs kept by validation NLL on a corpus whose best epoch is not the last."""
     validation = tmp_path / "validation.txt"
     # Reversed sentences: their NLL falls while the model learns the word
     # frequencies and rises once it learns the word order, so the best epoch is not the last.
     validation.write_text("".join(" ".join(reversed(s.split())) + "\n" for s in tiny_sentences(64, 9)))
-    config = _tiny_config(train_file, test_file)
+    config = _tiny_config(*tiny_corpus)
     config.data.validation = str(validation)
     config.training.pretrain_keep_best = True
     config.training.pretrain_epochs = 5
     config.training.pretrain_patience = patience
     config.training.keep_checkpoints = 50  # the MLE epochs' checkpoints stay beside the adversarial ones
+    return config
+
+
+@pytest.mark.parametrize("patience", [0, 1])
+def test_keep_best_mle_ends_pretraining_with_the_lowest_validation_epoch(tmp_path, tiny_corpus, patience):
+    """Every epoch runs with patience 0; with patience 1 pretraining stops one epoch after its best."""
+    config = _keep_best_config(tmp_path, tiny_corpus, patience)
     messages = []
     result = train(config, tmp_path / "run", log=messages.append, progress="none")
     epochs = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open() if '"val_nll"' in line]
@@ -464,17 +469,8 @@ def test_decay_on_plateau_goes_back_to_the_best_weights_with_a_smaller_learning_
 def test_mle_lr_decay_lowers_the_rate_after_each_epoch_without_a_new_best_and_resumes_exactly(tmp_path, tiny_corpus):
     from seqgan_gumbel.rundir import RunDirectory
 
-    train_file, test_file = tiny_corpus
-    validation = tmp_path / "validation.txt"
-    # Reversed sentences, as above: the validation NLL stops falling before the last epoch.
-    validation.write_text("".join(" ".join(reversed(s.split())) + "\n" for s in tiny_sentences(64, 9)))
-    config = _tiny_config(train_file, test_file)
-    config.data.validation = str(validation)
-    config.training.pretrain_keep_best = True
-    config.training.pretrain_epochs = 5
-    config.training.pretrain_patience = 0
+    config = _keep_best_config(tmp_path, tiny_corpus, patience=0)
     config.training.pretrain_lr_decay = 0.5
-    config.training.keep_checkpoints = 50
     messages = []
     result = train(config, tmp_path / "run", log=messages.append, progress="none")
     metrics_file = tmp_path / "run" / "metrics.jsonl"
