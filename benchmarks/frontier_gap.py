@@ -2,12 +2,18 @@
 """Prints how far each GAN point of a sweep lies from its MLE temperature curve.
 
     python benchmarks/frontier_gap.py benchmarks/results/sweeps/quick-coco-seed2-keep-best-mle.json
+    python benchmarks/frontier_gap.py --starts BASE.json OTHER.json   # two ablation records
 
 For each GAN temperature, the MLE curve is interpolated linearly in Self-BLEU-n
 between its two neighbouring points, and the GAN's BLEU-n (and NLL_oracle, where
 the sweep has it) is compared there: the "above / on its MLE curve" figures
 of docs/results.md. Points outside the MLE curve's Self-BLEU range are reported as such.
 The interpolation is `seqgan_gumbel.evaluation.frontier`'s, which `--keep-best-gan` uses too.
+
+`--starts` compares two MLE starts of the same seeds, each from an
+`ablation.py` record (e.g. pretraining with and without `--mle-lr-decay`):
+for every seed both hold, OTHER's curves (its MLE start and each variant)
+against BASE's MLE curve, and BASE's variants against OTHER's MLE curve.
 """
 
 from __future__ import annotations
@@ -59,11 +65,66 @@ def gaps(gan: dict, mle: dict, n: str = "5") -> list[dict]:
     return out
 
 
+def cross_gaps(base: dict, other: dict, n: str = "5") -> list[dict]:
+    """Each record's curves against the other record's MLE curve, seed by seed.
+
+    Args:
+        base, other: two `ablation.py` records (their "runs": seed -> {"mle": curve,
+            variant: curve, ...}) measured against the same references.
+        n: the BLEU order, as a string key.
+
+    Returns:
+        One dict per (seed, curve, reference curve): seed, curve (e.g. "other mle",
+        "base gan"), against ("base mle" or "other mle") and rows (`gaps`' rows).
+        OTHER's MLE start and variants are placed on BASE's MLE curve, then
+        BASE's variants on OTHER's MLE curve.
+
+    Raises:
+        ValueError: when a shared seed's two MLE curves were scored against
+            different references (their BLEU signatures differ).
+    """
+    out = []
+    for seed in sorted(base["runs"].keys() & other["runs"].keys(), key=int):
+        base_runs, other_runs = base["runs"][seed], other["runs"][seed]
+        signatures = {(runs["mle"].get("signatures") or {}).get("bleu") for runs in (base_runs, other_runs)}
+        if len(signatures) > 1:
+            raise ValueError(f"seed {seed}: the two records' MLE curves were scored differently "
+                             f"({' / '.join(sorted(map(str, signatures)))})")
+        for name, curve in other_runs.items():
+            out.append({"seed": seed, "curve": f"other {name}", "against": "base mle",
+                        "rows": gaps(curve, base_runs["mle"], n)})
+        for name, curve in base_runs.items():
+            if name != "mle":
+                out.append({"seed": seed, "curve": f"base {name}", "against": "other mle",
+                            "rows": gaps(curve, other_runs["mle"], n)})
+    return out
+
+
+def _gap_text(row: dict) -> str:
+    return "outside" if row["mle_bleu"] is None else f"{row['bleu'] - row['mle_bleu']:+.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep", type=Path, help="a sweep JSON written by seqgan-gumbel evaluate-sweep")
+    parser.add_argument("sweep", type=Path, nargs="?", help="a sweep JSON written by seqgan-gumbel evaluate-sweep")
+    parser.add_argument("--starts", type=Path, nargs=2, metavar=("BASE", "OTHER"),
+                        help="two benchmarks/ablation.py records of the same seeds: each one's curves "
+                             "against the other's MLE curve")
     parser.add_argument("--n", default="5", help="BLEU order (default 5)")
     args = parser.parse_args()
+    if (args.sweep is None) == (args.starts is None):
+        parser.error("give a sweep JSON or --starts BASE OTHER")
+    if args.starts:
+        base, other = (json.loads(path.read_text(encoding="utf-8")) for path in args.starts)
+        try:
+            comparisons = cross_gaps(base, other, args.n)
+        except ValueError as error:
+            sys.exit(f"frontier_gap.py: {error}")
+        print(f"base: {args.starts[0]}\nother: {args.starts[1]}\nBLEU-{args.n} minus the curve at equal Self-BLEU-{args.n}")
+        for item in comparisons:
+            cells = "  ".join(f"T {row['temperature']} {_gap_text(row)}" for row in sorted(item["rows"], key=lambda r: float(r["temperature"])))
+            print(f"  seed {item['seed']}: {item['curve']:>16} on {item['against']}:  {cells}")
+        return
     curves = json.loads(args.sweep.read_text(encoding="utf-8"))["curves"]
     by_kind = {}
     for curve in curves:

@@ -38,3 +38,32 @@ def test_point_on_an_mle_point_and_curves_without_oracle():
     (row,) = frontier_gap.gaps(gan, mle)
     assert row["mle_bleu"] == pytest.approx(0.20)
     assert "nll_oracle" not in row
+
+
+def _record(seeds):
+    """An ablation.py record: seeds -> {curve name: {temperature: (self_bleu, bleu)}}."""
+    return {"runs": {seed: {name: {**_curve(points), "signatures": {"bleu": "refs:10"}}
+                            for name, points in curves.items()} for seed, curves in seeds.items()}}
+
+
+def test_cross_gaps_place_each_record_on_the_other_records_mle_curve():
+    base = _record({"1": {"mle": {"1.0": (0.2, 0.10), "0.9": (0.4, 0.20)}, "gan": {"1.0": (0.3, 0.14)}},
+                    "2": {"mle": {"1.0": (0.2, 0.10)}}})
+    other = _record({"1": {"mle": {"1.0": (0.3, 0.16), "0.9": (0.5, 0.26)}, "gan": {"1.0": (0.4, 0.22)}}})
+    found = {(c["seed"], c["curve"], c["against"]): c["rows"] for c in frontier_gap.cross_gaps(base, other)}
+    # Only the seed both records hold; OTHER's curves on BASE's MLE curve, BASE's variants on OTHER's.
+    assert set(found) == {("1", "other mle", "base mle"), ("1", "other gan", "base mle"),
+                          ("1", "base gan", "other mle")}
+    other_mle = {r["temperature"]: r for r in found[("1", "other mle", "base mle")]}
+    assert other_mle["1.0"]["mle_bleu"] == pytest.approx(0.15)  # halfway along BASE's curve
+    assert other_mle["0.9"]["mle_bleu"] is None  # Self-BLEU 0.5: beyond BASE's curve
+    (base_gan,) = found[("1", "base gan", "other mle")]
+    assert base_gan["bleu"] - base_gan["mle_bleu"] == pytest.approx(0.14 - 0.16)
+
+
+def test_cross_gaps_refuse_records_scored_against_different_references():
+    base = _record({"1": {"mle": {"1.0": (0.2, 0.10)}}})
+    other = _record({"1": {"mle": {"1.0": (0.2, 0.10)}}})
+    other["runs"]["1"]["mle"]["signatures"]["bleu"] = "refs:20"
+    with pytest.raises(ValueError, match="seed 1"):
+        frontier_gap.cross_gaps(base, other)
