@@ -363,6 +363,14 @@ def config_from_args(args: argparse.Namespace, origins: dict[str, str] | None = 
         if value is not None:
             setattr(getattr(config, section), name, value)
             origins[f"{section}.{name}"] = f"--{flag.replace('_', '-')}"
+    t = config.training
+    if not t.pretrain_keep_best and t.pretrain_lr_decay:
+        # The decay goes back to the best epoch's weights, so it is part of keep-best:
+        # without it the default decay is off (recorded as 0), and an explicit one is refused.
+        if "training.pretrain_lr_decay" in origins:
+            raise UserInputError("training.pretrain_lr_decay goes back to the best MLE epoch's weights: it needs "
+                                 "training.pretrain_keep_best (--keep-best-mle)")
+        t.pretrain_lr_decay = 0.0
     return config.validate()
 
 

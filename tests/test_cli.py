@@ -173,6 +173,20 @@ def test_deterministic_flag_is_recorded_in_the_config():
     assert config_from_args(build_parser().parse_args(["train", "--out", "x"])).training.deterministic is False
 
 
+@pytest.mark.parametrize("flags, decay", [
+    ([], 0.1),  # the default: keep-best MLE with the decay
+    (["--no-keep-best-mle"], 0.0),  # the default decay goes with keep-best
+    (["--mle-lr-decay", "0.5"], 0.5),
+    (["--preset", "quick-coco"], 0.0),  # the presets' fixed-epoch protocol: no keep-best, no decay
+])
+def test_mle_lr_decay_follows_keep_best_mle_unless_given(flags, decay):
+    # An explicit decay without keep-best is refused (test_bad_input); the default one is simply off.
+    from seqgan_gumbel.cli import build_parser, config_from_args
+
+    config = config_from_args(build_parser().parse_args(["train", "--out", "x", *flags]))
+    assert config.training.pretrain_lr_decay == decay
+
+
 def test_the_installed_entry_point_runs_in_a_real_process(tmp_path, tiny_corpus):
     """`python -m seqgan_gumbel` as a process, with TensorFlow's log level not set: bad input is one line on
     stderr (no traceback) and exit status 2; --help exits 0; a training run's stderr holds its own lines only,

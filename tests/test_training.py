@@ -394,6 +394,7 @@ def _keep_best_config(tmp_path, tiny_corpus, patience: int) -> Config:
     config.training.pretrain_keep_best = True
     config.training.pretrain_epochs = 5
     config.training.pretrain_patience = patience
+    config.training.pretrain_lr_decay = 0.0  # the restore and the stop alone; the decay test sets its own
     config.training.keep_checkpoints = 50  # the MLE epochs' checkpoints stay beside the adversarial ones
     return config
 

@@ -403,7 +403,7 @@ def _pretrain_phase(session: _Session, nets: _Networks, state: TrainingState) ->
         kept["stopped_epoch"] = epochs_done
         log(f"MLE pretraining: stopped after epoch {epochs_done} of {t.pretrain_epochs}, {t.pretrain_patience} "
             f"epoch{'s' * (t.pretrain_patience > 1)} without a lower validation NLL")
-    if t.pretrain_lr_decay and not t.pretrained_generator:
+    if best_mle and t.pretrain_lr_decay and not t.pretrained_generator:
         kept["final_learning_rate"] = float(mle_optimizer.learning_rate.numpy())
     if best_mle and best_mle.found:
         best_mle.restore()
