@@ -122,7 +122,8 @@ def main() -> None:
             sys.exit(f"frontier_gap.py: {error}")
         print(f"base: {args.starts[0]}\nother: {args.starts[1]}\nBLEU-{args.n} minus the curve at equal Self-BLEU-{args.n}")
         for item in comparisons:
-            cells = "  ".join(f"T {row['temperature']} {_gap_text(row)}" for row in sorted(item["rows"], key=lambda r: float(r["temperature"])))
+            by_temperature = sorted(item["rows"], key=lambda row: float(row["temperature"]))
+            cells = "  ".join(f"T {row['temperature']} {_gap_text(row)}" for row in by_temperature)
             print(f"  seed {item['seed']}: {item['curve']:>16} on {item['against']}:  {cells}")
         return
     curves = json.loads(args.sweep.read_text(encoding="utf-8"))["curves"]

@@ -184,15 +184,17 @@ class RunDirectory:
 
         A setting added after the run was written takes its default, except
         where that default would change what the run does: a config.json
-        without data.validation_split or training.pretrain_patience was
-        written before they existed, when nothing was held out of the corpus
-        and every MLE epoch ran, so its run resumes that way.
+        without data.validation_split, training.pretrain_patience or
+        training.pretrain_lr_decay was written before they existed, when
+        nothing was held out of the corpus, every MLE epoch ran and its
+        learning rate never fell, so its run resumes that way.
         """
         self.require_run()
         path = self.file(CONFIG_FILE)
         written = read_json(path, "config")
         config = Config.from_dict(written, source=str(path))
-        for section, name, before in (("data", "validation_split", 0.0), ("training", "pretrain_patience", 0)):
+        for section, name, before in (("data", "validation_split", 0.0), ("training", "pretrain_patience", 0),
+                                      ("training", "pretrain_lr_decay", 0.0)):
             if isinstance(written.get(section), dict) and name not in written[section]:
                 setattr(getattr(config, section), name, before)
         return config

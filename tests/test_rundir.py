@@ -104,7 +104,7 @@ def test_the_newest_checkpoint_is_the_most_advanced_complete_one(tmp_path):
 
 
 def test_a_config_written_before_the_validation_split_loads_without_one(tmp_path):
-    """An older run resumes as it started: no sentences held out of its corpus, every MLE epoch run."""
+    """An older run resumes as it started: no sentences held out of its corpus, every MLE epoch run at one rate."""
     import json
 
     run = RunDirectory(tmp_path)
@@ -112,8 +112,14 @@ def test_a_config_written_before_the_validation_split_loads_without_one(tmp_path
     config.data.corpus = "train.txt"
     config.training.pretrain_keep_best = False
     run.save_config(config)
-    assert (run.load_config().data.validation_split, run.load_config().training.pretrain_patience) == (0.05, 2)
+    def loaded():
+        config = run.load_config()
+        return config.data.validation_split, config.training.pretrain_patience, config.training.pretrain_lr_decay
+
+    assert loaded() == (0.05, 2, 0.1)
     written = json.loads((tmp_path / "config.json").read_text())
-    del written["data"]["validation_split"], written["training"]["pretrain_patience"]
+    for section, name in (("data", "validation_split"), ("training", "pretrain_patience"),
+                          ("training", "pretrain_lr_decay")):
+        del written[section][name]
     (tmp_path / "config.json").write_text(json.dumps(written))
-    assert (run.load_config().data.validation_split, run.load_config().training.pretrain_patience) == (0.0, 0)
+    assert loaded() == (0.0, 0, 0.0)
