@@ -112,6 +112,7 @@ def test_a_config_written_before_the_validation_split_loads_without_one(tmp_path
     config.data.corpus = "train.txt"
     config.training.pretrain_keep_best = False
     run.save_config(config)
+
     def loaded():
         config = run.load_config()
         return config.data.validation_split, config.training.pretrain_patience, config.training.pretrain_lr_decay
