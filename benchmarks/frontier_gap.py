@@ -48,12 +48,17 @@ def gaps(gan: dict, mle: dict, n: str = "5") -> list[dict]:
         One dict per GAN temperature: temperature, self_bleu, bleu, and, where the
         MLE curve spans that Self-BLEU, mle_bleu (and nll_oracle / mle_nll_oracle
         where both curves have NLL_oracle); mle_bleu is None outside its range.
+        mean_length and mle_mean_length: the GAN's and the MLE generator's mean
+        sample length at that temperature (None where a curve lacks it), since
+        a GAN that gains BLEU by writing shorter sentences has not improved.
     """
+    gan_lengths, mle_lengths = gan.get("mean_length") or {}, mle.get("mean_length") or {}
     mle_points = _points(mle, n)
     self_bleus = [p[0] for p in mle_points]
     out = []
     for self_bleu, bleu, nll, temperature in _points(gan, n):
-        row = {"temperature": temperature, "self_bleu": self_bleu, "bleu": bleu, "mle_bleu": None}
+        row = {"temperature": temperature, "self_bleu": self_bleu, "bleu": bleu, "mle_bleu": None,
+               "mean_length": gan_lengths.get(temperature), "mle_mean_length": mle_lengths.get(temperature)}
         position = locate(self_bleus, self_bleu)
         if position is not None:
             row["mle_bleu"] = value_at([p[1] for p in mle_points], position)
@@ -104,6 +109,14 @@ def _gap_text(row: dict) -> str:
     return "outside" if row["mle_bleu"] is None else f"{row['bleu'] - row['mle_bleu']:+.4f}"
 
 
+def _length_text(row: dict) -> str:
+    """The GAN's mean length beside the MLE start's at the same temperature, where both are known."""
+    length, mle_length = row["mean_length"], row["mle_mean_length"]
+    if length is None or not mle_length:
+        return ""
+    return f"; length {length:.2f} (MLE {mle_length:.2f}, {100 * (length / mle_length - 1):+.1f}%)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path, nargs="?", help="a sweep JSON written by seqgan-gumbel evaluate-sweep")
@@ -137,13 +150,13 @@ def main() -> None:
         for row in gaps(pair["gan"], pair["mle"], args.n):
             line = f"  GAN T {row['temperature']}: BLEU-{args.n} {row['bleu']:.4f} at Self-BLEU-{args.n} {row['self_bleu']:.4f}"
             if row["mle_bleu"] is None:
-                print(line + ": outside the MLE curve's range")
+                print(line + ": outside the MLE curve's range" + _length_text(row))
                 continue
             line += f"; MLE curve there {row['mle_bleu']:.4f} ({row['bleu'] - row['mle_bleu']:+.4f})"
             if "nll_oracle" in row:
                 line += (f"; NLL_oracle {row['nll_oracle']:.4f} against {row['mle_nll_oracle']:.4f}"
                          f" ({row['nll_oracle'] - row['mle_nll_oracle']:+.4f})")
-            print(line)
+            print(line + _length_text(row))
 
 
 if __name__ == "__main__":

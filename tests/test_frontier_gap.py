@@ -1,6 +1,7 @@
 """benchmarks/frontier_gap.py: a GAN point against its MLE curve at equal Self-BLEU."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,21 @@ def test_cross_gaps_refuse_records_scored_against_different_references():
     other["runs"]["1"]["mle"]["signatures"]["bleu"] = "refs:20"
     with pytest.raises(ValueError, match="seed 1"):
         frontier_gap.cross_gaps(base, other)
+
+
+def test_each_gap_reports_both_generators_mean_length_at_its_temperature(tmp_path, monkeypatch, capsys):
+    mle = {**_curve({"1.0": (0.2, 0.10), "0.9": (0.4, 0.20)}), "mean_length": {"1.0": 10.0, "0.9": 9.0},
+           "run_dir": "runs/a", "label": "runs/a/mle"}
+    gan = {**_curve({"1.0": (0.3, 0.17), "0.8": (0.9, 0.30)}), "mean_length": {"1.0": 8.0, "0.8": 7.0},
+           "run_dir": "runs/a", "label": "runs/a/gan"}
+    rows = {row["temperature"]: row for row in frontier_gap.gaps(gan, mle)}
+    assert (rows["1.0"]["mean_length"], rows["1.0"]["mle_mean_length"]) == (8.0, 10.0)
+    assert (rows["0.8"]["mean_length"], rows["0.8"]["mle_mean_length"]) == (7.0, None)  # no MLE point at T 0.8
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps({"curves": [mle, gan]}), encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["frontier_gap.py", str(sweep)])
+    frontier_gap.main()
+    lines = {line.split(":")[0].strip(): line for line in capsys.readouterr().out.splitlines()}
+    # A 20% shorter GAN says so beside its gap; without the MLE start's length, no length is claimed.
+    assert lines["GAN T 1.0"].endswith("(+0.0200); length 8.00 (MLE 10.00, -20.0%)")
+    assert lines["GAN T 0.8"].endswith("outside the MLE curve's range")
